@@ -1,0 +1,110 @@
+"""Block Kit primitives that enforce Slack's limits, so no message is rejected for size.
+
+Limits (https://api.slack.com/reference/block-kit): 50 blocks a message, 3,000 characters in a
+section's text, 150 in a header and in a button label (75), 2,000 in a button value,
+10 context elements, 25 actions elements, and 40,000 characters for the whole message.
+Builders return plain ``dict``s: Slack's JSON, nothing wrapped.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from bot.mrkdwn import truncate
+
+Block = dict[str, Any]
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS_ELEMENTS = 25
+MAX_MESSAGE_CHARS = 40_000
+MAX_FALLBACK_TEXT = 3000
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return {"type": "plain_text", "text": flat or " ", "emoji": True}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": _plain(text, MAX_HEADER_TEXT)}
+
+
+def section(mrkdwn: str, *, block_id: str | None = None) -> Block:
+    block: Block = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": truncate(mrkdwn, MAX_SECTION_TEXT) or " "},
+    }
+    if block_id:
+        block["block_id"] = block_id[:255]
+    return block
+
+
+def context(*mrkdwn_elements: str) -> Block:
+    elements = [
+        {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}
+        for text in mrkdwn_elements[:MAX_CONTEXT_ELEMENTS]
+        if text
+    ]
+    return {"type": "context", "elements": elements}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(
+    text: str,
+    action_id: str,
+    value: str | None = None,
+    *,
+    url: str | None = None,
+    style: Literal["primary", "danger"] | None = None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": _plain(text, MAX_BUTTON_TEXT),
+        "action_id": action_id,
+    }
+    if value is not None:
+        if len(value) > MAX_BUTTON_VALUE:
+            raise ValueError(f"button value is {len(value)} chars; Slack allows {MAX_BUTTON_VALUE}")
+        element["value"] = value
+    if url:
+        element["url"] = url
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
+    block: Block = {"type": "actions", "elements": list(elements[:MAX_ACTIONS_ELEMENTS])}
+    if block_id:
+        block["block_id"] = block_id[:255]
+    return block
+
+
+def fallback_text(text: str) -> str:
+    """The notification / screen-reader text every message carries beside its blocks."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_FALLBACK_TEXT else flat[: MAX_FALLBACK_TEXT - 1] + "…"
+
+
+def fit_message(blocks: list[Block]) -> list[Block]:
+    """Drop trailing content blocks until the message fits 50 blocks and 40,000 chars,
+    keeping a final ``actions`` block (the buttons) if there is one."""
+    tail = [blocks[-1]] if blocks and blocks[-1].get("type") == "actions" else []
+    body = blocks[: len(blocks) - len(tail)]
+    while body and (
+        len(body) + len(tail) > MAX_BLOCKS
+        or len(json.dumps(body + tail, ensure_ascii=False)) > MAX_MESSAGE_CHARS
+    ):
+        body.pop()
+    return body + tail

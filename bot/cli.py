@@ -1,0 +1,184 @@
+"""The ``hubs-bot`` command line: every capability reachable from a terminal.
+
+The contract (DESIGN.md) is::
+
+    hubs-bot ask [--corpus DIR]... [--json] [--limit N] [QUERY...]
+    hubs-bot check [--corpus DIR]...
+    hubs-bot serve [--port N]
+    hubs-bot socket
+    hubs-bot digest --preview | --post-now [--channel C] | --history
+    hubs-bot clock
+
+Usage errors exit 2 with one line; user-fixable problems (missing env var, bad config) exit 2
+with one line; bugs get a traceback in the log, never a half-printed answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from bot.corpus import load_corpus
+from bot.logs import configure_logging
+from bot.render_text import format_response, response_to_dict
+from bot.search import Index, SearchResponse, build_index
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= 100:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100, got {number}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="hubs-bot",
+        description="Search a corpus of Markdown playbooks from the terminal or from Slack.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    corpus_opt = _Parser(add_help=False)
+    corpus_opt.add_argument(
+        "--corpus",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="playbook directory (repeatable); replaces the default seeds/",
+    )
+
+    ask = commands.add_parser(
+        "ask", parents=[corpus_opt], help="answer a question from the playbooks"
+    )
+    ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
+    ask.add_argument("--limit", type=_positive_int, default=None, help="results (default 3)")
+    ask.add_argument("query", nargs="*", help="the question; none = one question per stdin line")
+    ask.set_defaults(handler=cmd_ask)
+
+    check = commands.add_parser("check", parents=[corpus_opt], help="lint the corpus")
+    check.set_defaults(handler=cmd_check)
+
+    serve = commands.add_parser("serve", parents=[corpus_opt], help="run the Slack app (HTTP)")
+    serve.add_argument("--port", type=int, default=None, help="port (default $PORT or 3000)")
+    serve.set_defaults(handler=_lazy("bot.server", "cmd_serve"))
+
+    socket = commands.add_parser(
+        "socket", parents=[corpus_opt], help="run the Slack app over Socket Mode"
+    )
+    socket.set_defaults(handler=_lazy("bot.server", "cmd_socket"))
+
+    digest = commands.add_parser(
+        "digest", parents=[corpus_opt], help="preview or post the weekly digest"
+    )
+    mode = digest.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--preview", action="store_true", help="show the next item, post nothing")
+    mode.add_argument("--post-now", action="store_true", help="post this week's digest now")
+    mode.add_argument("--history", action="store_true", help="list past digest posts")
+    digest.add_argument("--channel", help="channel ID (default $HUBS_DIGEST_CHANNEL)")
+    digest.add_argument("--force", action="store_true", help="post even if this week is done")
+    digest.set_defaults(handler=_lazy("bot.digest_cli", "cmd_digest"))
+
+    clock = commands.add_parser(
+        "clock", parents=[corpus_opt], help="run the weekly digest scheduler"
+    )
+    clock.set_defaults(handler=_lazy("bot.clock", "cmd_clock"))
+    return parser
+
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _lazy(module: str, name: str) -> Handler:
+    """Import Slack/scheduler code only for the commands that need it (fast `ask`)."""
+
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), name)(args, settings))
+
+    return handler
+
+
+def load_index(settings: Settings) -> Index:
+    corpus = load_corpus(settings.corpus_dirs)
+    return build_index(corpus, settings.aliases)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    index = load_index(settings)
+    limit = args.limit or settings.result_limit
+    if args.query:
+        response = index.search(" ".join(args.query), limit=limit)
+        _write_answer(sys.stdout, response, args.json)
+        return EXIT_OK
+    for line in sys.stdin:  # batch mode: one question per line, answers in order
+        response = index.search(line.strip(), limit=limit)
+        if args.json:
+            sys.stdout.write(json.dumps(response_to_dict(response), ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(f"> {line.strip()}\n{format_response(response)}\n")
+    return EXIT_OK
+
+
+def _write_answer(out: TextIO, response: SearchResponse, as_json: bool) -> None:
+    if as_json:
+        out.write(json.dumps(response_to_dict(response), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(format_response(response))
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    corpus = load_corpus(settings.corpus_dirs)
+    for problem in corpus.problems:
+        print(problem)
+    errors = len(corpus.errors)
+    warnings = len(corpus.problems) - errors
+    summary = (
+        f"{len(corpus.playbooks)} playbook(s), {len(corpus.sections)} section(s): "
+        f"{errors} error(s), {warnings} warning(s)"
+    )
+    print(summary, file=sys.stderr)
+    return EXIT_ERRORS if errors else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        settings = load_settings().with_corpus(getattr(args, "corpus", []))
+        return args.handler(args, settings)
+    except ConfigError as exc:
+        print(f"hubs-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `hubs-bot ask ... | head`
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,236 @@
+"""Markdown -> Slack mrkdwn (and plain text), safely, from markdown-it-py tokens.
+
+Slack's mrkdwn is not Markdown: links are ``<url|text>``, bold is ``*x*``, and ``&``, ``<``,
+``>`` must be escaped or Slack reads them as control sequences (``<!channel>`` pings a whole
+channel). Walking real parser tokens, rather than rewriting with regexes, keeps nested lists,
+links inside emphasis and literal ``<3 years`` correct.
+
+Conversion yields *units* (a paragraph, a bullet with its children, a code block) so callers
+can trim long text at a unit boundary and never cut a link in half.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+ELLIPSIS = "…"
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_MD = MarkdownIt("commonmark")
+# "@channel" in plain text can ping when a client enables link_names; a word joiner defuses it.
+_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+_WORD_JOINER = "\u2060"
+
+
+def escape(text: str) -> str:
+    """Escape user or corpus text for mrkdwn: no control sequences, no broadcast pings."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub(lambda m: f"@{_WORD_JOINER}{m.group(1)}", text)
+
+
+def quote_user_text(text: str, limit: int = 200) -> str:
+    """User text echoed back in a message: escaped, one line, bounded length."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + ELLIPSIS
+    return escape(flat)
+
+
+def safe_url(url: str) -> str | None:
+    """Only http(s)/mailto URLs become links; ``|`` and ``>`` would break ``<url|text>``."""
+    url = url.strip()
+    if urlsplit(url).scheme.lower() not in SAFE_SCHEMES:
+        return None
+    return url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+
+
+def link(url: str, text: str) -> str:
+    """A mrkdwn link, or the escaped text alone when the URL is not safe."""
+    target = safe_url(url)
+    label = escape(" ".join(text.split())).replace("|", "¦") or escape(url)
+    return f"<{target}|{label}>" if target else label
+
+
+class _Renderer:
+    """Renders a token stream either to mrkdwn or to plain text."""
+
+    def __init__(self, plain: bool) -> None:
+        self.plain = plain
+
+    def inline(self, children: Sequence[Token]) -> str:
+        out: list[str] = []
+        i = 0
+        while i < len(children):
+            tok = children[i]
+            kind = tok.type
+            if kind == "text" or kind == "html_inline":
+                out.append(tok.content if self.plain else escape(tok.content))
+            elif kind == "code_inline":
+                content = tok.content if self.plain else escape(tok.content)
+                out.append(content if self.plain else f"`{content}`")
+            elif kind in ("softbreak",):
+                out.append(" ")
+            elif kind == "hardbreak":
+                out.append("\n")
+            elif kind in ("strong_open", "strong_close"):
+                out.append("" if self.plain else "*")
+            elif kind in ("em_open", "em_close"):
+                out.append("" if self.plain else "_")
+            elif kind == "link_open":
+                depth, j = 1, i + 1
+                while j < len(children) and depth:
+                    depth += children[j].nesting if children[j].type.startswith("link") else 0
+                    j += 1
+                label_tokens = children[i + 1 : j - 1]
+                href = str(tok.attrs.get("href", ""))
+                label = "".join(t.content for t in label_tokens if t.type != "link_open")
+                if self.plain:
+                    out.append(f"{label} ({href})" if href and href != label else label)
+                else:
+                    out.append(link(href, label))
+                i = j
+                continue
+            elif kind == "image":
+                out.append(tok.content if self.plain else escape(tok.content))
+            i += 1
+        return "".join(out)
+
+    def blocks(self, tokens: Sequence[Token]) -> list[str]:
+        """Top-level units, each a paragraph, list item (with children) or code block."""
+        units: list[str] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok.type in ("bullet_list_open", "ordered_list_open"):
+                end = _matching_close(tokens, i)
+                units.extend(self._list(tokens[i + 1 : end], depth=0, ordered=tok.tag == "ol"))
+                i = end + 1
+                continue
+            if tok.type == "paragraph_open":
+                units.append(self.inline(tokens[i + 1].children or []))
+                i += 3
+                continue
+            if tok.type == "heading_open":
+                text = self.inline(tokens[i + 1].children or [])
+                units.append(text if self.plain else f"*{text}*")
+                i += 3
+                continue
+            if tok.type in ("fence", "code_block"):
+                code = tok.content.rstrip("\n")
+                units.append(code if self.plain else f"```{escape(code)}```")
+            elif tok.type == "blockquote_open":
+                end = _matching_close(tokens, i)
+                inner = self.blocks(tokens[i + 1 : end])
+                units.append("\n".join(f"> {line}" for u in inner for line in u.split("\n")))
+                i = end + 1
+                continue
+            elif tok.type == "html_block":
+                units.append(tok.content.strip() if self.plain else escape(tok.content.strip()))
+            i += 1
+        return [u for u in units if u.strip()]
+
+    def _list(self, tokens: Sequence[Token], depth: int, ordered: bool) -> list[str]:
+        """One unit per list item at this depth, nested lists indented inside it."""
+        items: list[str] = []
+        number = 0
+        i = 0
+        while i < len(tokens):
+            if tokens[i].type != "list_item_open":
+                i += 1
+                continue
+            end = _matching_close(tokens, i)
+            number += 1
+            marker = f"{number}." if ordered else ("•" if depth % 2 == 0 else "◦")
+            indent = "    " * depth
+            lines: list[str] = []
+            j = i + 1
+            while j < end:
+                tok = tokens[j]
+                if tok.type in ("bullet_list_open", "ordered_list_open"):
+                    close = _matching_close(tokens, j)
+                    lines.extend(
+                        self._list(tokens[j + 1 : close], depth + 1, ordered=tok.tag == "ol")
+                    )
+                    j = close + 1
+                    continue
+                if tok.type == "inline":
+                    text = self.inline(tok.children or [])
+                    prefix = f"{indent}{marker} " if not lines else f"{indent}  "
+                    lines.append(prefix + text)
+                j += 1
+            items.append("\n".join(lines))
+            i = end + 1
+        return items
+
+
+def _matching_close(tokens: Sequence[Token], start: int) -> int:
+    depth = 0
+    for k in range(start, len(tokens)):
+        depth += tokens[k].nesting
+        if depth == 0:
+            return k
+    return len(tokens) - 1
+
+
+def to_units(markdown: str, *, plain: bool = False) -> list[str]:
+    """Markdown -> list of mrkdwn (or plain text) units: paragraphs, bullets, code blocks."""
+    return _Renderer(plain).blocks(_MD.parse(markdown))
+
+
+def to_mrkdwn(markdown: str) -> str:
+    return "\n".join(_join(to_units(markdown)))
+
+
+def to_plain_text(markdown: str) -> str:
+    return "\n".join(_join(to_units(markdown, plain=True)))
+
+
+def _join(units: Iterable[str]) -> list[str]:
+    """Bullets sit on consecutive lines; paragraphs get a blank line between them."""
+    out: list[str] = []
+    previous_bullet = False
+    for unit in units:
+        bullet = unit.lstrip().startswith(("•", "◦")) or unit[:3].rstrip(".").isdigit()
+        if out and not (bullet and previous_bullet):
+            out.append("")
+        out.append(unit)
+        previous_bullet = bullet
+    return out
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut mrkdwn to ``limit`` chars at a word boundary, never inside ``<...>`` or ``&..;``."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - len(ELLIPSIS), 0)]
+    open_link = cut.rfind("<")
+    if open_link > cut.rfind(">"):
+        cut = cut[:open_link]
+    amp = cut.rfind("&")
+    if amp > cut.rfind(";") and amp >= len(cut) - 6:
+        cut = cut[:amp]
+    space = cut.rfind(" ")
+    if space > len(cut) * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + ELLIPSIS
+
+
+def fit_units(units: Sequence[str], limit: int) -> tuple[str, bool]:
+    """Join whole units while they fit in ``limit``; returns (text, trimmed?).
+
+    The first unit is always shown (truncated safely if it alone is too long), so a reply is
+    never empty."""
+    kept: list[str] = []
+    for unit in units:
+        candidate = "\n".join(_join([*kept, unit]))
+        if len(candidate) + len(ELLIPSIS) + 1 > limit and kept:
+            return "\n".join(_join(kept)) + "\n" + ELLIPSIS, True
+        kept.append(unit)
+    text = "\n".join(_join(kept))
+    if len(text) > limit:
+        return truncate(text, limit), True
+    return text, False

@@ -1,0 +1,47 @@
+"""Shared fixtures: the bundled seed corpus and helpers that write real playbook files."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import Corpus, load_corpus
+from bot.search import Index
+from bot.settings import BUNDLED_CORPUS
+
+SEED_FILE = BUNDLED_CORPUS / "regional-innovation-hubs.md"
+
+
+@pytest.fixture(scope="session")
+def seed_corpus() -> Corpus:
+    return load_corpus([BUNDLED_CORPUS])
+
+
+@pytest.fixture(scope="session")
+def seed_index(seed_corpus: Corpus) -> Index:
+    return Index(seed_corpus)
+
+
+WritePlaybook = Callable[..., Path]
+
+
+@pytest.fixture
+def write_playbook(tmp_path: Path) -> WritePlaybook:
+    """Write a playbook file under tmp_path/corpus; text is dedented; bytes written as-is."""
+    root = tmp_path / "corpus"
+    root.mkdir(exist_ok=True)
+
+    def write(name: str, content: str | bytes) -> Path:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+        return path
+
+    write.root = root  # type: ignore[attr-defined]
+    return write
