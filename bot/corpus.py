@@ -303,7 +303,7 @@ class _FileParser:
             meta = handler.load(fm)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 2 if mark is not None else 1  # +1 for '---', +1 for 1-based
+            line = mark.line + 1 if mark is not None else 1  # fm's line 0 is the '---' line
             reason = getattr(exc, "problem", None) or "invalid YAML"
             raise self.fatal(line, f"front matter is not valid YAML: {reason}") from None
         if meta is None:

@@ -200,6 +200,12 @@ class _Intent:
             self.strength[heading] = strength
             self.phrase[heading] = (phrase, typed)
 
+    def drop_spans_within(self, stems: set[str]) -> None:
+        """Forget intents spelled only with these (title) words."""
+        for heading, (_, typed) in list(self.phrase.items()):
+            if all(stem(w) in stems for w in typed.split()):
+                del self.strength[heading], self.phrase[heading]
+
 
 class Index:
     """Everything a query needs, built once from a :class:`Corpus`."""
@@ -344,6 +350,8 @@ class Index:
                 notice=notice or "only common words: add what the question is about",
             )
 
+        if narrowed is not None:  # "open source program offices" names a playbook, not sources
+            intent.drop_spans_within(title_terms)
         scores, coverage, present = self._text_scores(unique_terms)
         head = np.zeros(self._n_docs)
         for heading_id, strength in intent.strength.items():
@@ -354,7 +362,7 @@ class Index:
             mask = np.zeros(self._n_docs, dtype=bool)
             mask[self._playbook_docs[narrowed]] = True
             eligible &= mask
-            if not (unique_terms or intent.strength):
+            if not (unique_terms or head.any()):
                 # the question only names the playbook: offer its sections, overview first
                 eligible = mask
                 score = mask * (0.3 - 0.01 * self._heading_preference)
