@@ -75,6 +75,9 @@ def format_response(response: SearchResponse, width: int = 88) -> str:
     lines: list[str] = []
     if response.notice:
         lines.append(f"note: {response.notice}")
+    if response.corrections:
+        fixed = ", ".join(f"{typed!r} → {word!r}" for typed, word in response.corrections)
+        lines.append(f"note: searched for {response.corrected_query!r} ({fixed})")
     for rank, result in enumerate(response.results, 1):
         section = result.section
         lines.append(f"{rank}. {section_label(section)}   score {result.score:.2f}")

@@ -120,3 +120,10 @@ def test_console_script_batch_mode_is_json_lines_in_order() -> None:
     assert answers[3]["results"] == []
     assert answers[4]["results"][0]["section"] == "Contributors"
     assert done.stderr == ""
+
+
+def test_ask_says_what_it_corrected(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["ask", "chna", "pilot", "zones"], capsys)
+    assert code == 0
+    assert out.splitlines()[0] == "note: searched for 'china pilot zones' ('chna' → 'china')"
+    assert "Regional Innovation Hubs › Case study" in out.splitlines()[1]
