@@ -548,17 +548,26 @@ def parse_playbook(
         return None, [*parser.problems, Problem(parser.display, 1, f"cannot read: {exc.strerror}")]
 
 
-def load_corpus(directories: Sequence[Path]) -> Corpus:
-    """Load every playbook below the directories; broken files are logged and skipped."""
+def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> Corpus:
+    """Load every playbook below the directories; broken files are logged and skipped.
+
+    On a reload, pass the corpus being replaced as ``previous``: a file that no longer parses
+    keeps its last good version instead of vanishing mid-edit."""
     playbooks: list[Playbook] = []
     problems: list[Problem] = []
     titles: dict[str, Path] = {}
+    last_good = {p.path: p for p in previous.playbooks} if previous else {}
     for directory in directories:
         if not directory.is_dir():
             problems.append(Problem(directory, 0, "corpus directory does not exist"))
     for path, display in iter_corpus_files([d for d in directories if d.is_dir()]):
         playbook, found = parse_playbook(path, display)
         problems.extend(found)
+        if playbook is None and path in last_good:
+            playbook = last_good[path]
+            problems.append(
+                Problem(display, 1, "serving the last good version of this file", "warning")
+            )
         if playbook is None:
             continue
         key = playbook.title.casefold()

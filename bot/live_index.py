@@ -1,0 +1,97 @@
+"""A search index that follows the corpus on disk: reload on demand, on SIGHUP, or on change.
+
+Readers call :meth:`LiveIndex.search` exactly as on an :class:`~bot.search.Index`. A reload
+builds a complete new index off to the side and swaps one reference, so a request in flight
+finishes on the index it started with and none is dropped. A broken edit keeps the last good
+version of that file (logged with ``file:line``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.corpus import Corpus, load_corpus
+from bot.search import Index, SearchResponse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadReport:
+    playbooks: int
+    sections: int
+    errors: int
+    seconds: float
+
+
+class LiveIndex:
+    def __init__(
+        self, directories: Sequence[Path], aliases: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        self.directories = tuple(directories)
+        self._aliases = aliases
+        self._reload_lock = threading.Lock()
+        self._index = Index(load_corpus(self.directories), aliases)
+
+    @property
+    def index(self) -> Index:
+        return self._index
+
+    @property
+    def corpus(self) -> Corpus:
+        return self._index.corpus
+
+    def search(self, query: str, limit: int = 3) -> SearchResponse:
+        return self._index.search(query, limit)
+
+    def reload(self) -> ReloadReport:
+        """Re-read the corpus and swap in a new index (one reload at a time)."""
+        with self._reload_lock:
+            started = time.perf_counter()
+            corpus = load_corpus(self.directories, previous=self._index.corpus)
+            self._index = Index(corpus, self._aliases)
+            report = ReloadReport(
+                len(corpus.playbooks),
+                len(corpus.sections),
+                len(corpus.errors),
+                round(time.perf_counter() - started, 3),
+            )
+        log.info(
+            "corpus reloaded",
+            extra={
+                "playbooks": report.playbooks,
+                "sections": report.sections,
+                "errors": report.errors,
+                "seconds": report.seconds,
+            },
+        )
+        return report
+
+    def watch(self, stop: threading.Event, debounce_ms: int = 500) -> threading.Thread:
+        """Reload whenever a ``.md`` file under the corpus directories changes, in a daemon
+        thread that ends when ``stop`` is set."""
+        from watchfiles import watch
+
+        def run() -> None:
+            existing = [d for d in self.directories if d.is_dir()]
+            for changes in watch(
+                *existing,
+                watch_filter=lambda _change, path: path.endswith(".md"),
+                debounce=debounce_ms,
+                stop_event=stop,
+                raise_interrupt=False,
+            ):
+                log.info("corpus changed", extra={"files": len(changes)})
+                try:
+                    self.reload()
+                except Exception:  # a bug in a reload must not stop the watcher
+                    log.exception("corpus reload failed; still serving the previous index")
+
+        thread = threading.Thread(target=run, name="corpus-watch", daemon=True)
+        thread.start()
+        return thread
