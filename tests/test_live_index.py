@@ -50,10 +50,11 @@ def test_searches_during_reloads_always_get_an_answer(write_playbook: WritePlayb
     def ask() -> None:
         while not done.is_set():
             answers.append(bool(live.search("pitfalls").results))
+            time.sleep(0.001)  # yield the GIL so the reloads interleave with searches
 
     reader = threading.Thread(target=ask)
     reader.start()
-    for _ in range(20):
+    for _ in range(10):
         live.reload()
     done.set()
     reader.join()
