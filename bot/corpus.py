@@ -12,7 +12,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -235,13 +235,12 @@ class _Block:
 class _FileParser:
     """Parses one file; collects problems instead of raising, except for fatal ones."""
 
-    def __init__(self, path: Path, display_path: Path) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.display = display_path
         self.problems: list[Problem] = []
 
     def problem(self, line: int, message: str, severity: Severity = "error") -> Problem:
-        found = Problem(self.display, line, message, severity)
+        found = Problem(self.path, line, message, severity)
         self.problems.append(found)
         return found
 
@@ -435,9 +434,9 @@ class _FileParser:
         links: list[Link] = []
         children = inline.children or []
         for k, child in enumerate(children):
-            if child.type == "text" and _BROKEN_LINK.search(child.content):
-                snippet = _BROKEN_LINK.search(child.content).group(0)  # type: ignore[union-attr]
-                self.problem(line, f"malformed link {snippet!r}: expected [text](url)")
+            broken = _BROKEN_LINK.search(child.content) if child.type == "text" else None
+            if broken:
+                self.problem(line, f"malformed link {broken.group(0)!r}: expected [text](url)")
             if child.type != "link_open":
                 continue
             href = str(child.attrs.get("href", "")).strip()
@@ -527,25 +526,28 @@ def _make_items(blocks: list[_Block], lines: list[str], offset: int) -> Iterator
 # --------------------------------------------------------------------------- loading
 
 
-def iter_corpus_files(directories: Sequence[Path]) -> Iterator[tuple[Path, Path]]:
-    """Yields (path, display path) for every ``*.md`` below the directories, sorted."""
-    for directory in directories:
-        for path in sorted(directory.rglob("*.md")):
-            if path.is_file() and not any(part.startswith(".") for part in path.parts[-2:]):
-                yield path, path
+def iter_corpus_files(locations: Sequence[Path]) -> Iterator[Path]:
+    """Every ``*.md`` below the directories (hidden ones skipped), sorted; a ``.md`` file
+    named directly is taken as it is."""
+    for location in locations:
+        if location.is_file():
+            yield location
+            continue
+        for path in sorted(location.rglob("*.md")):
+            relative = path.relative_to(location).parts
+            if path.is_file() and not any(part.startswith(".") for part in relative):
+                yield path
 
 
-def parse_playbook(
-    path: Path, display_path: Path | None = None
-) -> tuple[Playbook | None, list[Problem]]:
+def parse_playbook(path: Path) -> tuple[Playbook | None, list[Problem]]:
     """Parse one file; returns (playbook or None when it cannot serve, problems found)."""
-    parser = _FileParser(path, display_path or path)
+    parser = _FileParser(path)
     try:
         return parser.parse(), parser.problems
     except CorpusFileError:
         return None, parser.problems
     except OSError as exc:
-        return None, [*parser.problems, Problem(parser.display, 1, f"cannot read: {exc.strerror}")]
+        return None, [*parser.problems, Problem(path, 1, f"cannot read: {exc.strerror}")]
 
 
 def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> Corpus:
@@ -557,16 +559,16 @@ def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> 
     problems: list[Problem] = []
     titles: dict[str, Path] = {}
     last_good = {p.path: p for p in previous.playbooks} if previous else {}
-    for directory in directories:
-        if not directory.is_dir():
-            problems.append(Problem(directory, 0, "corpus directory does not exist"))
-    for path, display in iter_corpus_files([d for d in directories if d.is_dir()]):
-        playbook, found = parse_playbook(path, display)
+    existing = [d for d in directories if d.is_dir() or (d.is_file() and d.suffix == ".md")]
+    for missing in sorted(set(directories) - set(existing)):
+        problems.append(Problem(missing, 0, "corpus directory does not exist"))
+    for path in iter_corpus_files(existing):
+        playbook, found = parse_playbook(path)
         problems.extend(found)
         if playbook is None and path in last_good:
             playbook = last_good[path]
             problems.append(
-                Problem(display, 1, "serving the last good version of this file", "warning")
+                Problem(path, 1, "serving the last good version of this file", "warning")
             )
         if playbook is None:
             continue
@@ -574,7 +576,7 @@ def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> 
         if key in titles:
             problems.append(
                 Problem(
-                    display,
+                    path,
                     1,
                     f"duplicate playbook title {playbook.title!r} "
                     f"(also {titles[key]}; this file skipped)",
@@ -582,7 +584,7 @@ def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> 
                 )
             )
             continue
-        titles[key] = display
+        titles[key] = path
         playbooks.append(playbook)
     playbooks = _unique_slugs(playbooks)
     for problem in problems:
@@ -594,8 +596,6 @@ def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> 
 
 def _unique_slugs(playbooks: list[Playbook]) -> list[Playbook]:
     """Two directories may both hold ``hubs.md``; keep slugs (and thus ids) distinct."""
-    from dataclasses import replace
-
     seen: dict[str, int] = {}
     unique = []
     for playbook in playbooks:
