@@ -12,6 +12,8 @@ from bot.corpus import Corpus, load_corpus
 from bot.search import Index
 from bot.settings import BUNDLED_CORPUS
 
+pytest_plugins = ["tests.databases"]
+
 SEED_FILE = BUNDLED_CORPUS / "regional-innovation-hubs.md"
 
 

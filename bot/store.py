@@ -1,0 +1,398 @@
+"""The bot's shared state in SQL: digest runs, the digest shuffle bag, processed Slack events.
+
+Everything that must hold across restarts, retries and several running copies lives here and
+is decided by the database, never by process memory: a unique key plus
+``INSERT … ON CONFLICT DO NOTHING`` makes "who got there first" one atomic statement on SQLite
+and PostgreSQL alike.
+
+Schema upgrades: a one-row ``schema_version`` table and an ordered list of migration functions
+(:data:`MIGRATIONS`). Start-up applies the missing ones in a transaction. Chosen over Alembic
+because the schema is four small tables and the bot must upgrade itself on start (``clock``
+and ``serve`` both do) without a separate migration step or config file; move to Alembic when
+migrations need branching or downgrades.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False),
+    Column("week", String(8), nullable=False),  # ISO year-week, "2026-W48"
+    Column("item_id", String(512)),
+    Column("status", String(16), nullable=False),  # claimed | posted | failed
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("message_ts", String(32)),
+    Column("error", Text),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    UniqueConstraint("channel", "week", name="uq_digest_runs_channel_week"),
+)
+
+digest_bag = Table(
+    "digest_bag",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("cycle", Integer, primary_key=True),
+    Column("item_id", String(512), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("drawn_week", String(8)),
+)
+
+slack_events = Table(
+    "slack_events",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _v1_initial(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[digest_runs, digest_bag, slack_events])
+
+
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1_initial,)
+"""Migration *n* (1-based) upgrades schema version n-1 to n. Append; never edit old ones."""
+
+RunStatus = str  # "claimed" | "posted" | "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    id: int
+    channel: str
+    week: str
+    item_id: str | None
+    status: RunStatus
+    attempts: int
+    message_ts: str | None
+    error: str | None
+    claimed_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BagEntry:
+    item_id: str
+    cycle: int
+    position: int
+    drawn_week: str | None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+class Store:
+    """Thin, explicit operations over the tables; each one is its own transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._dialect = engine.dialect.name
+
+    # ------------------------------------------------------------------ setup
+
+    @classmethod
+    def connect(cls, url: str) -> Store:
+        """Open (and create or upgrade) the database at a SQLAlchemy URL."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        store = cls(engine)
+        store.migrate()
+        return store
+
+    def migrate(self) -> int:
+        """Apply missing migrations; safe when several processes start at once."""
+        with self.engine.begin() as conn:
+            metadata.create_all(conn, tables=[schema_version])
+            if self._dialect == "postgresql":  # serialise concurrent upgrades
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+            current = conn.execute(select(schema_version.c.version)).scalar()
+            if current is None:
+                conn.execute(self._insert_ignore(schema_version).values(id=1, version=0))
+                current = conn.execute(select(schema_version.c.version)).scalar_one()
+            for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+                migration(conn)
+                conn.execute(update(schema_version).values(version=number))
+                log.info("schema migrated", extra={"version": number})
+        return len(MIGRATIONS)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _insert_ignore(self, table: Table):
+        """``INSERT … ON CONFLICT DO NOTHING`` for the engine's dialect. Ask it ``RETURNING``
+        to learn whether the row landed: psycopg reports no rowcount for it."""
+        if self._dialect == "postgresql":
+            return postgresql.insert(table).on_conflict_do_nothing()
+        if self._dialect == "sqlite":
+            return sqlite.insert(table).on_conflict_do_nothing()
+        raise NotImplementedError(f"no ON CONFLICT support for {self._dialect}")
+
+    # ------------------------------------------------------------------ Slack events
+
+    def claim_event(self, event_id: str, now: datetime | None = None) -> bool:
+        """True only for the first caller with this event id, across processes and hosts."""
+        with self.engine.begin() as conn:
+            inserted = conn.execute(
+                self._insert_ignore(slack_events)
+                .values(event_id=event_id, received_at=now or utcnow())
+                .returning(slack_events.c.event_id)
+            ).first()
+        return inserted is not None
+
+    def prune_events(self, older_than: timedelta = timedelta(days=2)) -> int:
+        """Slack retries for minutes, not days; old ids only take space."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(slack_events).where(slack_events.c.received_at < utcnow() - older_than)
+            )
+        return result.rowcount
+
+    # ------------------------------------------------------------------ digest runs
+
+    def claim_week(self, channel: str, week: str, now: datetime) -> DigestRun | None:
+        """Insert this week's run row; the one caller whose insert lands owns the post."""
+        with self.engine.begin() as conn:
+            inserted = conn.execute(
+                self._insert_ignore(digest_runs)
+                .values(
+                    channel=channel,
+                    week=week,
+                    status="claimed",
+                    attempts=1,
+                    claimed_at=now,
+                    updated_at=now,
+                )
+                .returning(digest_runs.c.id)
+            ).first()
+            if inserted is None:  # the unique (channel, week) key said: someone else has it
+                return None
+            return self._run(conn, channel, week)
+
+    def retake_failed(self, run: DigestRun, now: datetime) -> DigestRun | None:
+        """Compare-and-set a failed (or stale claimed) run back to claimed; one winner."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(digest_runs)
+                .where(
+                    digest_runs.c.id == run.id,
+                    digest_runs.c.status == run.status,
+                    digest_runs.c.attempts == run.attempts,
+                )
+                .values(
+                    status="claimed",
+                    attempts=run.attempts + 1,
+                    claimed_at=now,
+                    updated_at=now,
+                    next_attempt_at=None,
+                )
+            )
+            if result.rowcount != 1:
+                return None
+            return self._run(conn, run.channel, run.week)
+
+    def set_run_item(self, run_id: int, item_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(digest_runs)
+                .where(digest_runs.c.id == run_id)
+                .values(item_id=item_id, updated_at=utcnow())
+            )
+
+    def mark_posted(self, run_id: int, message_ts: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(digest_runs)
+                .where(digest_runs.c.id == run_id)
+                .values(status="posted", message_ts=message_ts, error=None, updated_at=now)
+            )
+
+    def mark_failed(self, run_id: int, error: str, retry_at: datetime, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(digest_runs)
+                .where(digest_runs.c.id == run_id)
+                .values(status="failed", error=error, next_attempt_at=retry_at, updated_at=now)
+            )
+
+    def get_run(self, channel: str, week: str) -> DigestRun | None:
+        with self.engine.connect() as conn:
+            return self._run(conn, channel, week)
+
+    def delete_run(self, channel: str, week: str) -> None:
+        """For ``digest --post-now --force``: forget this week's run so it can be claimed."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(digest_runs).where(
+                    digest_runs.c.channel == channel, digest_runs.c.week == week
+                )
+            )
+
+    def history(self, channel: str | None = None, limit: int = 52) -> list[DigestRun]:
+        query = select(digest_runs).order_by(digest_runs.c.week.desc(), digest_runs.c.channel)
+        if channel:
+            query = query.where(digest_runs.c.channel == channel)
+        with self.engine.connect() as conn:
+            return [_to_run(row) for row in conn.execute(query.limit(limit))]
+
+    @staticmethod
+    def _run(conn: Connection, channel: str, week: str) -> DigestRun | None:
+        row = conn.execute(
+            select(digest_runs).where(digest_runs.c.channel == channel, digest_runs.c.week == week)
+        ).first()
+        return _to_run(row) if row else None
+
+    # ------------------------------------------------------------------ shuffle bag
+
+    def bag(self, channel: str) -> list[BagEntry]:
+        """The current cycle's entries in draw order (drawn ones included)."""
+        with self.engine.connect() as conn:
+            cycle = self._current_cycle(conn, channel)
+            rows = conn.execute(
+                select(digest_bag)
+                .where(digest_bag.c.channel == channel, digest_bag.c.cycle == cycle)
+                .order_by(digest_bag.c.position, digest_bag.c.item_id)
+            )
+            return [BagEntry(r.item_id, r.cycle, r.position, r.drawn_week) for r in rows]
+
+    def start_cycle(self, channel: str, ordered_item_ids: Sequence[str]) -> int:
+        """Begin a new cycle with this order; returns the cycle number."""
+        with self.engine.begin() as conn:
+            cycle = self._current_cycle(conn, channel) + 1
+            if ordered_item_ids:
+                conn.execute(
+                    self._insert_ignore(digest_bag),
+                    [
+                        {"channel": channel, "cycle": cycle, "item_id": item, "position": i}
+                        for i, item in enumerate(ordered_item_ids)
+                    ],
+                )
+            return cycle
+
+    def add_to_cycle(self, channel: str, cycle: int, placed: Iterable[tuple[str, int]]) -> None:
+        """New corpus items join the current cycle at the given positions."""
+        rows = [
+            {"channel": channel, "cycle": cycle, "item_id": item, "position": position}
+            for item, position in placed
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(self._insert_ignore(digest_bag), rows)
+
+    def remove_from_cycle(self, channel: str, cycle: int, item_ids: Iterable[str]) -> None:
+        """Items gone from the corpus leave the cycle (unless already drawn: history)."""
+        ids = list(item_ids)
+        if ids:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    delete(digest_bag).where(
+                        digest_bag.c.channel == channel,
+                        digest_bag.c.cycle == cycle,
+                        digest_bag.c.item_id.in_(ids),
+                        digest_bag.c.drawn_week.is_(None),
+                    )
+                )
+
+    def mark_drawn(self, channel: str, item_id: str, week: str) -> None:
+        with self.engine.begin() as conn:
+            cycle = self._current_cycle(conn, channel)
+            conn.execute(
+                update(digest_bag)
+                .where(
+                    digest_bag.c.channel == channel,
+                    digest_bag.c.cycle == cycle,
+                    digest_bag.c.item_id == item_id,
+                )
+                .values(drawn_week=week)
+            )
+
+    @staticmethod
+    def _current_cycle(conn: Connection, channel: str) -> int:
+        value = conn.execute(
+            select(func.max(digest_bag.c.cycle)).where(digest_bag.c.channel == channel)
+        ).scalar()
+        return int(value or 0)
+
+
+def _to_run(row) -> DigestRun:
+    return DigestRun(
+        id=row.id,
+        channel=row.channel,
+        week=row.week,
+        item_id=row.item_id,
+        status=row.status,
+        attempts=row.attempts,
+        message_ts=row.message_ts,
+        error=row.error,
+        claimed_at=_aware(row.claimed_at),  # type: ignore[arg-type]
+        updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
+        next_attempt_at=_aware(row.next_attempt_at),
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets the web process read while the clock writes; busy_timeout waits for locks."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def open_store(database_url: str) -> Store:
+    return Store.connect(database_url)

@@ -1,0 +1,182 @@
+"""A local stand-in for Slack's Web API: real HTTP on 127.0.0.1, every call recorded.
+
+Point a ``slack_sdk.WebClient`` at :attr:`FakeSlack.base_url` (``SLACK_API_URL``) and the bot's
+calls travel over real sockets through slack_sdk's own retry handlers. Tests script failures
+(HTTP 429 with ``Retry-After``, HTTP 500, ``{"ok": false, "error": "not_in_channel"}``) and then
+assert on :attr:`FakeSlack.calls`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str  # "chat.postMessage", or "response_url" for POSTs to a response URL
+    params: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class _Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    times: int = 1
+
+
+@dataclass
+class FakeSlack:
+    """Call :meth:`start` (or use :func:`running_fake_slack`) before pointing clients at it."""
+
+    bot_user_id: str = "UBOT"
+    calls: list[Call] = field(default_factory=list)
+    thread_messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _failures: dict[str, list[_Failure]] = field(default_factory=dict)
+    _posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _server: ThreadingHTTPServer | None = None
+
+    # ------------------------------------------------------------------ control
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "FakeSlack not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    @property
+    def response_url(self) -> str:
+        assert self._server is not None, "FakeSlack not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/response/1"
+
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next ``times`` calls of ``method`` fail this way."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(
+                _Failure(status, error, retry_after, times)
+            )
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = dict(parse_qsl(raw))
+                self._answer(params)
+
+            def do_GET(self) -> None:
+                self._answer(dict(parse_qsl(urlsplit(self.path).query)))
+
+            def _answer(self, params: dict[str, Any]) -> None:
+                path = urlsplit(self.path).path
+                method = path.removeprefix("/api/") if path.startswith("/api/") else "response_url"
+                status, headers, body = fake._respond(method, params, dict(self.headers))
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # ------------------------------------------------------------------ behaviour
+
+    def _respond(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self._lock:
+            self.calls.append(Call(method, params, headers))
+            failure = self._next_failure(method)
+        if failure is not None:
+            extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            if failure.status != 200:
+                return (
+                    failure.status,
+                    extra,
+                    {
+                        "ok": False,
+                        "error": "ratelimited" if failure.status == 429 else "internal_error",
+                    },
+                )
+            return 200, extra, {"ok": False, "error": failure.error or "unknown_error"}
+        return 200, {}, self._success(method, params)
+
+    def _next_failure(self, method: str) -> _Failure | None:
+        queue = self._failures.get(method)
+        if not queue:
+            return None
+        failure = queue[0]
+        failure.times -= 1
+        if failure.times <= 0:
+            queue.pop(0)
+        return failure
+
+    def _success(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": self.bot_user_id, "bot_id": "BBOT", "team_id": "T1"}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            ts = f"1700000000.{next(self._ts):06d}"
+            message = {**params, "ts": ts}
+            if isinstance(params.get("metadata"), str):
+                message["metadata"] = json.loads(params["metadata"])
+            with self._lock:
+                self._posted.setdefault(str(params.get("channel")), []).append(message)
+            key = "message_ts" if method == "chat.postEphemeral" else "ts"
+            return {"ok": True, "channel": params.get("channel"), key: ts, "message": message}
+        if method == "conversations.history":
+            with self._lock:
+                messages = list(reversed(self._posted.get(str(params.get("channel")), [])))
+            return {"ok": True, "messages": messages, "has_more": False}
+        if method == "conversations.replies":
+            return {"ok": True, "messages": self.thread_messages.get(str(params.get("ts")), [])}
+        return {"ok": True}
+
+
+@contextmanager
+def running_fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
