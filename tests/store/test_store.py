@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from bot.store import MIGRATIONS, Store, schema_version
+from tests.concurrency import race
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def race(n: int, attempt: Callable[[int], object]) -> list[object]:
-    """Run ``attempt(i)`` in n threads released at the same moment."""
-    barrier = threading.Barrier(n)
-    results: list[object] = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = attempt(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_schema_is_created_once_and_versioned(database_url: str) -> None:

@@ -1,0 +1,96 @@
+"""``hubs-bot clock``: the one scheduler process, which only ever calls :meth:`Digest.tick`.
+
+APScheduler 3.x keeps its jobs in this process (a job store cannot be shared between
+processes), so exactly one clock should run; if two do, the store's ``(channel, week)`` claim
+still lets only one of them post. Jobs are added with fixed ids and ``replace_existing`` so a
+restart never duplicates them:
+
+* ``weekly-digest`` — the cron from ``HUBS_DIGEST_CRON`` in ``HUBS_TIMEZONE``; a misfire
+  (the process was busy or asleep) is still run up to 6 hours late, coalesced into one run;
+* ``digest-retry`` — every 5 minutes, picks up a failed post whose backoff has elapsed;
+* ``prune-events`` — daily, drops processed Slack event ids older than two days.
+
+At start it ticks once, which posts this week's digest if its time has passed and nobody
+posted it (a week missed while the clock was down; never a backlog of older weeks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from datetime import UTC, datetime
+from types import FrameType
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.digest import Digest
+from bot.settings import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE_S = 6 * 3600
+RETRY_EVERY_MIN = 5
+
+
+def schedule_digest(scheduler: BaseScheduler, digest: Digest) -> None:
+    """Add the clock's jobs (idempotent: fixed ids, replace_existing)."""
+    common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+    scheduler.add_job(
+        digest.tick,
+        digest.trigger,
+        id="weekly-digest",
+        misfire_grace_time=MISFIRE_GRACE_S,
+        **common,
+    )
+    scheduler.add_job(
+        digest.tick,
+        IntervalTrigger(minutes=RETRY_EVERY_MIN),
+        id="digest-retry",
+        misfire_grace_time=RETRY_EVERY_MIN * 60,
+        **common,
+    )
+    scheduler.add_job(
+        digest.store.prune_events,
+        IntervalTrigger(hours=24),
+        id="prune-events",
+        misfire_grace_time=3600,
+        **common,
+    )
+
+
+def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require("SLACK_BOT_TOKEN")
+    if not settings.digest_channel:
+        raise ConfigError("HUBS_DIGEST_CHANNEL is not set; the clock has nothing to post to")
+    try:
+        digest = Digest.from_settings(settings, settings.digest_channel)
+    except ValueError as exc:  # a bad cron expression or time zone
+        raise ConfigError(str(exc)) from None
+    scheduler = BlockingScheduler(timezone=digest.trigger.timezone)
+    schedule_digest(scheduler, digest)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("clock stopping", extra={"signal": signal.Signals(signum).name})
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    outcome = digest.tick()  # catch up on this week if its time has passed
+    next_run = digest.trigger.get_next_fire_time(None, datetime.now(UTC))
+    log.warning(
+        "clock started",
+        extra={
+            "channel": settings.digest_channel,
+            "cron": settings.digest_cron,
+            "timezone": settings.timezone,
+            "this_week": outcome.action,
+            "next_run": next_run.isoformat() if next_run else None,
+        },
+    )
+    scheduler.start()  # blocks until SIGTERM/SIGINT
+    digest.store.close()
+    return 0

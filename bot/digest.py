@@ -1,0 +1,335 @@
+"""The weekly digest: which item to post, and posting it exactly once per week and channel.
+
+No scheduler code here (that is :mod:`bot.clock`): :meth:`Digest.tick` is safe to call at any
+moment, from any number of processes, as often as you like. It posts only when this week's
+scheduled time has passed, and only the caller whose ``INSERT … ON CONFLICT DO NOTHING`` lands
+on the ``(channel, week)`` key posts. A failed post is marked ``failed`` with a retry time; a
+later tick retakes it with a compare-and-set, so a retry also has exactly one owner. The item
+is fixed on the run row before posting, so a retry posts the same item.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.corpus import Corpus, Item, Section, load_corpus
+from bot.render import render_digest_message
+from bot.settings import Settings
+from bot.slack_client import make_web_client
+from bot.store import BagEntry, DigestRun, Store
+
+log = logging.getLogger(__name__)
+
+DIGEST_HEADINGS = ("case study", "potential pitfalls")
+STALE_CLAIM = timedelta(minutes=15)
+RETRY_BASE = timedelta(minutes=5)
+RETRY_MAX = timedelta(hours=6)
+PLAIN_TEXT_FALLBACK_ERRORS = frozenset({"invalid_blocks", "msg_too_long", "invalid_blocks_format"})
+METADATA_EVENT = "hubs_digest"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolItem:
+    """One postable unit: an item of a Case study / Potential pitfalls section, or the whole
+    section when it is plain paragraphs."""
+
+    id: str
+    section: Section
+    item: Item | None
+
+    @property
+    def kind(self) -> str:
+        return "Pitfall" if self.section.slug == "potential-pitfalls" else "Case study"
+
+    @property
+    def markdown(self) -> str:
+        return self.item.markdown if self.item else self.section.markdown
+
+    @property
+    def title(self) -> str | None:
+        return self.item.title if self.item else None
+
+
+def digest_pool(corpus: Corpus) -> list[PoolItem]:
+    """Every case study and pitfall item, with ids stable across edits elsewhere in a file."""
+    pool: list[PoolItem] = []
+    for section in corpus.sections:
+        if section.heading.casefold() not in DIGEST_HEADINGS:
+            continue
+        if section.has_substructure:
+            pool.extend(
+                PoolItem(f"{section.key}/{item.slug}", section, item) for item in section.items
+            )
+        else:
+            pool.append(PoolItem(section.key, section, None))
+    return pool
+
+
+def iso_week(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def parse_cron(expression: str, timezone: str) -> CronTrigger:
+    """A crontab trigger in a time zone; numeric weekdays are refused (APScheduler counts
+    Monday as 0, crontab Sunday: the same digits mean different days)."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"HUBS_DIGEST_CRON needs 5 fields, got {expression!r}")
+    if any(ch.isdigit() for ch in fields[4]):
+        raise ValueError(
+            f"HUBS_DIGEST_CRON day-of-week {fields[4]!r}: use names (mon, tue...), not numbers"
+        )
+    return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
+
+
+@dataclass(frozen=True, slots=True)
+class TickOutcome:
+    action: str  # not-due | done | busy | waiting-retry | posted | failed | empty-pool
+    week: str
+    run: DigestRun | None = None
+    detail: str = ""
+
+
+class Digest:
+    """Picks and posts the weekly item for one channel."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        channel: str,
+        trigger: CronTrigger,
+        corpus_source: Callable[[], Corpus],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.channel = channel
+        self.trigger = trigger
+        self._corpus = corpus_source
+        self._rng = rng or random.SystemRandom()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, channel: str, store: Store | None = None) -> Digest:
+        """Wire a Digest from configuration; the corpus is re-read when an item is needed,
+        so a playbook added on Tuesday can be posted on Monday without a restart."""
+        directories = settings.corpus_dirs
+        return cls(
+            store or Store.connect(settings.effective_database_url),
+            make_web_client(settings.slack_bot_token, settings.slack_api_url),
+            channel,
+            parse_cron(settings.digest_cron, settings.timezone),
+            lambda: load_corpus(directories),
+        )
+
+    # ------------------------------------------------------------------ schedule
+
+    def due_time(self, now: datetime) -> datetime | None:
+        """This ISO week's scheduled time (in the trigger's zone), or None if none."""
+        local = now.astimezone(self.trigger.timezone)
+        monday = (local - timedelta(days=local.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        start = monday - timedelta(microseconds=1)
+        fire = self.trigger.get_next_fire_time(None, start)
+        if fire is None or iso_week(fire) != iso_week(local):
+            return None
+        return fire
+
+    # ------------------------------------------------------------------ bag
+
+    def next_item(self) -> PoolItem | None:
+        """The item the next post will use: syncs the bag with the corpus, consumes nothing."""
+        pool = {item.id: item for item in digest_pool(self._corpus())}
+        if not pool:
+            return None
+        entries = self._sync_bag(pool)
+        undrawn = [e for e in entries if e.drawn_week is None]
+        if not undrawn:
+            last = next((e.item_id for e in reversed(entries) if e.drawn_week), None)
+            order = self._fresh_order(list(pool), avoid_first=last)
+            self.store.start_cycle(self.channel, order)
+            return pool[order[0]]
+        return pool[undrawn[0].item_id]
+
+    def _sync_bag(self, pool: dict[str, PoolItem]) -> list[BagEntry]:
+        entries = self.store.bag(self.channel)
+        if not entries:
+            self.store.start_cycle(self.channel, self._fresh_order(list(pool), avoid_first=None))
+            return self.store.bag(self.channel)
+        cycle = entries[0].cycle
+        known = {e.item_id for e in entries}
+        gone = [e.item_id for e in entries if e.item_id not in pool and e.drawn_week is None]
+        new = sorted(set(pool) - known)
+        if gone:
+            self.store.remove_from_cycle(self.channel, cycle, gone)
+        if new:
+            top = max(e.position for e in entries)
+            undrawn = [e.position for e in entries if e.drawn_week is None] or [top]
+            low = min(undrawn)
+            placed = [(item, self._rng.randint(low, top + 1)) for item in new]
+            self.store.add_to_cycle(self.channel, cycle, placed)
+        return self.store.bag(self.channel) if gone or new else entries
+
+    def _fresh_order(self, ids: list[str], avoid_first: str | None) -> list[str]:
+        order = sorted(ids)
+        self._rng.shuffle(order)
+        if avoid_first and len(order) > 1 and order[0] == avoid_first:
+            swap = self._rng.randrange(1, len(order))
+            order[0], order[swap] = order[swap], order[0]
+        return order
+
+    # ------------------------------------------------------------------ posting
+
+    def tick(self, now: datetime | None = None) -> TickOutcome:
+        """Post this week's digest if it is due and nobody has; safe to call any time."""
+        now = now or datetime.now(UTC)
+        due = self.due_time(now)
+        week = iso_week(now.astimezone(self.trigger.timezone))
+        if due is None or now < due:
+            return TickOutcome("not-due", week)
+        run = self.store.claim_week(self.channel, week, now)
+        if run is None:
+            existing = self.store.get_run(self.channel, week)
+            if existing is None or existing.status == "posted":
+                return TickOutcome("done", week, existing)
+            if not self._retryable(existing, now):
+                state = "busy" if existing.status == "claimed" else "waiting-retry"
+                return TickOutcome(state, week, existing)
+            if existing.status == "claimed" and self._already_posted(existing):
+                return TickOutcome("done", week, self.store.get_run(self.channel, week))
+            run = self.store.retake_failed(existing, now)
+            if run is None:
+                return TickOutcome("busy", week, existing)
+        return self._post(run, now)
+
+    def post_now(self, week: str, now: datetime, force: bool) -> TickOutcome:
+        """``digest --post-now``: claim ``week`` now, whatever the schedule says."""
+        if force:
+            self.store.delete_run(self.channel, week)
+        run = self.store.claim_week(self.channel, week, now)
+        if run is None:
+            existing = self.store.get_run(self.channel, week)
+            if existing and existing.status == "failed":
+                run = self.store.retake_failed(existing, now)
+            if run is None:
+                return TickOutcome("done", week, existing, "already claimed (use --force)")
+        return self._post(run, now)
+
+    def _retryable(self, run: DigestRun, now: datetime) -> bool:
+        if run.status == "failed":
+            return run.next_attempt_at is None or run.next_attempt_at <= now
+        return run.status == "claimed" and now - run.updated_at > STALE_CLAIM
+
+    def _already_posted(self, run: DigestRun) -> bool:
+        """A claimer that died mid-post may have posted: look for our message metadata."""
+        try:
+            history = self.client.conversations_history(
+                channel=self.channel,
+                oldest=f"{run.claimed_at.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=50,
+            )
+        except SlackApiError as exc:
+            log.warning(
+                "cannot check a stale digest claim; not reposting",
+                extra={"channel": self.channel, "week": run.week, "error": _error(exc)},
+            )
+            return True  # unknown: never risk a duplicate; `digest --post-now --force` decides
+        for message in history.get("messages", []):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("week") == run.week:
+                self.store.mark_posted(run.id, message["ts"], datetime.now(UTC))
+                return True
+        return False
+
+    def _post(self, run: DigestRun, now: datetime) -> TickOutcome:
+        item = self._item_for(run)
+        if item is None:
+            self.store.mark_failed(run.id, "empty pool", now + RETRY_MAX, now)
+            log.warning("digest pool is empty", extra={"channel": self.channel})
+            return TickOutcome("empty-pool", run.week, run)
+        text, blocks = render_digest_message(item.section, item.item, run.week)
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"week": run.week}}
+        try:
+            try:
+                response = self.client.chat_postMessage(
+                    channel=self.channel,
+                    text=text,
+                    blocks=blocks,
+                    metadata=metadata,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except SlackApiError as exc:
+                if _error(exc) not in PLAIN_TEXT_FALLBACK_ERRORS:
+                    raise
+                log.warning("digest blocks rejected; posting as text", extra={"error": _error(exc)})
+                response = self.client.chat_postMessage(
+                    channel=self.channel, text=text, metadata=metadata
+                )
+        except Exception as exc:
+            error = _error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            delay = min(RETRY_BASE * 2 ** (run.attempts - 1), RETRY_MAX)
+            self.store.mark_failed(run.id, error, now + delay, now)
+            log.error(
+                "digest post failed; will retry",
+                extra={
+                    "channel": self.channel,
+                    "week": run.week,
+                    "error": error,
+                    "attempt": run.attempts,
+                    "retry_in_s": int(delay.total_seconds()),
+                },
+            )
+            return TickOutcome(
+                "failed", run.week, self.store.get_run(self.channel, run.week), error
+            )
+        ts = str(response["ts"])
+        self.store.mark_posted(run.id, ts, now)
+        self.store.mark_drawn(self.channel, item.id, run.week)
+        log.info(
+            "digest posted",
+            extra={"channel": self.channel, "week": run.week, "item": item.id, "ts": ts},
+        )
+        return TickOutcome("posted", run.week, self.store.get_run(self.channel, run.week))
+
+    def _item_for(self, run: DigestRun) -> PoolItem | None:
+        """The run's item (fixed at first attempt, so a retry posts the same one)."""
+        pool = {item.id: item for item in digest_pool(self._corpus())}
+        if run.item_id and run.item_id in pool:
+            return pool[run.item_id]
+        item = self.next_item()
+        if item is not None:
+            self.store.set_run_item(run.id, item.id)
+        return item
+
+
+def _error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        data: Any = exc.response.data if exc.response is not None else {}
+        if isinstance(data, dict) and data.get("error"):
+            return str(data["error"])
+        status = getattr(exc.response, "status_code", None)
+        return f"http_{status}" if status else "slack_error"
+    return type(exc).__name__
+
+
+def history_lines(runs: Sequence[DigestRun]) -> list[str]:
+    return [
+        f"{r.week}  {r.channel}  {r.status:<7}  attempts={r.attempts}  "
+        f"ts={r.message_ts or '-'}  item={r.item_id or '-'}"
+        + (f"  error={r.error}" if r.error else "")
+        for r in runs
+    ]

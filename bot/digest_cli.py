@@ -1,0 +1,73 @@
+"""``hubs-bot digest``: look at, post, or list the weekly digest from the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+
+from bot.digest import Digest, history_lines, iso_week
+from bot.mrkdwn import to_plain_text
+from bot.render import render_digest_message
+from bot.settings import ConfigError, Settings
+from bot.store import Store
+
+PREVIEW_CHANNEL = "preview"
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    channel = args.channel or settings.digest_channel
+    try:
+        if args.history:
+            store = Store.connect(settings.effective_database_url)
+            lines = history_lines(store.history(channel))
+            print("\n".join(lines) if lines else "No digest has been posted yet.")
+            return 0
+        if args.preview:
+            return _preview(Digest.from_settings(settings, channel or PREVIEW_CHANNEL))
+        settings.require("SLACK_BOT_TOKEN")
+        if not channel:
+            raise ConfigError("no channel: pass --channel C… or set HUBS_DIGEST_CHANNEL")
+        return _post_now(Digest.from_settings(settings, channel), settings, args.force)
+    except ValueError as exc:  # bad cron or time zone
+        raise ConfigError(str(exc)) from None
+
+
+def _preview(digest: Digest) -> int:
+    item = digest.next_item()
+    if item is None:
+        print("The corpus has no Case study or Potential pitfalls section to post from.")
+        return 1
+    week = iso_week(datetime.now(digest.trigger.timezone))
+    text, blocks = render_digest_message(item.section, item.item, week)
+    print(f"Next digest item: {item.id}")
+    print(f"Notification text: {text}\n")
+    print(to_plain_text(item.markdown))
+    print("\nBlock Kit:")
+    print(json.dumps({"text": text, "blocks": blocks}, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _post_now(digest: Digest, settings: Settings, force: bool) -> int:
+    now = datetime.now(UTC)
+    week = iso_week(now.astimezone(digest.trigger.timezone))
+    outcome = digest.post_now(week, now, force)
+    run = outcome.run
+    if outcome.action == "posted" and run is not None:
+        print(f"Posted the {week} digest to {digest.channel} (ts {run.message_ts}).")
+        return 0
+    if outcome.action == "done":
+        ts = run.message_ts if run else None
+        print(
+            f"{week} is already {run.status if run else 'claimed'} for {digest.channel}"
+            f"{f' (ts {ts})' if ts else ''}; use --force to post again.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Could not post the {week} digest: {outcome.detail or outcome.action}. "
+        "It is recorded as failed; the clock retries it.",
+        file=sys.stderr,
+    )
+    return 1

@@ -1,0 +1,117 @@
+"""`hubs-bot digest` and `hubs-bot clock` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.cli import main
+from bot.clock import schedule_digest
+from tests.digest.conftest import CHANNEL, MakeDigest
+from tests.fake_slack import FakeSlack
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_slack: FakeSlack) -> dict[str, str]:
+    values = {
+        "HUBS_DATA_DIR": str(tmp_path / "data"),
+        "SLACK_API_URL": fake_slack.base_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "HUBS_DIGEST_CHANNEL": CHANNEL,
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def test_preview_needs_no_slack_and_consumes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HUBS_DATA_DIR", str(tmp_path / "data"))
+    for name in ("SLACK_BOT_TOKEN", "HUBS_DIGEST_CHANNEL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["digest", "--preview"]) == 0
+    first = capsys.readouterr().out
+    assert main(["digest", "--preview"]) == 0
+    assert capsys.readouterr().out == first
+    assert first.startswith("Next digest item: regional-innovation-hubs#")
+    payload = json.loads(first.split("Block Kit:\n", 1)[1])
+    assert payload["blocks"][0]["text"]["text"].startswith("Weekly hub digest · ")
+    assert payload["text"]
+
+
+def test_post_now_claims_the_week_and_force_posts_again(
+    env: dict[str, str], fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["digest", "--post-now"]) == 0
+    assert capsys.readouterr().out.startswith("Posted the ")
+    assert main(["digest", "--post-now"]) == 1
+    assert "already posted" in capsys.readouterr().err
+    assert main(["digest", "--post-now", "--force"]) == 0
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2
+    assert main(["digest", "--history"]) == 0
+    (line,) = capsys.readouterr().out.strip().splitlines()[-1:]
+    assert f"  {CHANNEL}  posted " in line and "ts=1700000000.000002" in line
+
+
+def test_post_now_reports_a_slack_error(
+    env: dict[str, str], fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_slack.fail("chat.postMessage", error="channel_not_found")
+    assert main(["digest", "--post-now", "--channel", "CNOPE"]) == 1
+    err = capsys.readouterr().err
+    assert "channel_not_found" in err and "the clock retries it" in err
+
+
+def test_post_now_without_token_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HUBS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert main(["digest", "--post-now", "--channel", "C1"]) == 2
+    assert capsys.readouterr().err == (
+        "hubs-bot: SLACK_BOT_TOKEN is not set; export it in the environment\n"
+    )
+
+
+def test_jobs_are_idempotent_with_fixed_ids(make_digest: MakeDigest) -> None:
+    digest = make_digest(timezone="America/New_York")
+    scheduler = BackgroundScheduler(timezone=digest.trigger.timezone)
+    schedule_digest(scheduler, digest)
+    schedule_digest(scheduler, digest)  # a restart re-adds: still one of each
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert sorted(jobs) == ["digest-retry", "prune-events", "weekly-digest"]
+    weekly = jobs["weekly-digest"]
+    assert weekly.coalesce and weekly.max_instances == 1 and weekly.misfire_grace_time == 6 * 3600
+
+
+def test_clock_process_catches_up_then_stops_on_sigterm(
+    env: dict[str, str], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "clock"],
+        env={**os.environ, **env, "HUBS_DIGEST_CRON": "0 0 * * mon"},  # always past this week
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not fake_slack.calls_to("chat.postMessage") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(fake_slack.calls_to("chat.postMessage")) == 1
+        time.sleep(0.3)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "clock started" in err and "this_week=posted" in err and "next_run=" in err
+    assert "xoxb-test" not in err
