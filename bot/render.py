@@ -7,14 +7,33 @@ passage looks the same wherever it appears. Built on :mod:`bot.blocks` (limits) 
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
 from bot import blocks as bk
-from bot.corpus import Item, Section
-from bot.mrkdwn import escape, fit_units, to_units
+from bot.corpus import Corpus, Item, Link, Section
+from bot.mrkdwn import escape, fit_units, link, quote_user_text, to_units
+from bot.search import SearchResponse, SearchResult
+from bot.tokens import terms
 
 PASSAGE_CHARS = 2_800  # under the 3,000 of a section block, with room for a title line
+MAX_QUERY_IN_BUTTON = 1_000  # keeps a button value well under Slack's 2,000 chars
+MAX_REFERENCES = 6
+MODAL_TITLE_CHARS = 24
 
 ACTION_OPEN_SECTION = "open_section"
 ACTION_MORE_LIKE_THIS = "more_like_this"
+ACTION_SHARE = "share_result"
+ACTION_NEXT = "next_result"
+ACTION_SUGGESTION = "suggestion"  # suffixed _0, _1, _2: action ids must be unique per block
+SUGGESTION_PATTERN = re.compile(rf"^{ACTION_SUGGESTION}_\d+$")
+
+EXAMPLES = ("pitfalls", "case study china", "when to use", "who wrote this", "further reading")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+Message = tuple[str, list[bk.Block]]
 
 
 def passage_mrkdwn(item: Item | None, section: Section, limit: int = PASSAGE_CHARS) -> str:
@@ -56,3 +75,267 @@ def render_digest_message(
     ]
     text = bk.fallback_text(f"Weekly hub digest · {kind}: {title} — {section.playbook_title}")
     return text, bk.fit_message(blocks)
+
+
+# ---------------------------------------------------------------------------- search answers
+
+
+def result_state(query: str, rank: int) -> str:
+    """What a button needs to rebuild an answer: the question and which result, not text."""
+    return json.dumps({"q": query[:MAX_QUERY_IN_BUTTON], "n": rank}, ensure_ascii=False)
+
+
+def parse_result_state(value: str) -> tuple[str, int]:
+    data = json.loads(value)
+    return str(data["q"]), max(int(data.get("n", 0)), 0)
+
+
+def user_mention(user_id: str | None) -> str:
+    """``<@U…>`` only for a real user id, so no payload can smuggle in ``<!channel>``."""
+    return f"<@{user_id}>" if user_id and _USER_ID.match(user_id) else "someone"
+
+
+def _reason(result: SearchResult) -> str:
+    """Why it matched; the words came from the user, so they are quoted safely."""
+    parts = []
+    if result.intent:
+        typed = (
+            f" (you typed “{quote_user_text(result.intent_typed, 60)}”)"
+            if result.intent_typed
+            else ""
+        )
+        parts.append(f"matched “{escape(result.intent)}”{typed}")
+    spelled = set((result.intent_typed or result.intent or "").split())
+    extra = [t for t in result.matched_terms if t not in spelled]
+    if extra:
+        parts.append("words: " + quote_user_text(", ".join(extra), 120))
+    return "; ".join(parts)
+
+
+def _passages(result: SearchResult) -> list[bk.Block]:
+    """The best items first (one block each), or the section trimmed when all matched."""
+    section = result.section
+    items = result.items
+    if len(items) == len(section.items) and not all(item.title for item in items):
+        return [bk.section(passage_mrkdwn(None, section))]  # plain prose: one trimmed passage
+    budget = max(PASSAGE_CHARS // len(items), 600)
+    return [bk.section(passage_mrkdwn(item, section, budget)) for item in items]
+
+
+def answer_message(
+    response: SearchResponse,
+    rank: int = 0,
+    *,
+    shared_by: str | None = None,
+    with_actions: bool = True,
+) -> Message:
+    """One search result as a message: header, where from and why, the passage, actions."""
+    result = response.results[rank]
+    section = result.section
+    blocks: list[bk.Block] = [
+        bk.header(section.heading),
+        bk.context(section_context(section, _reason(result))),
+        *_passages(result),
+    ]
+    others = [r.section for i, r in enumerate(response.results) if i != rank]
+    if others:
+        also = " · ".join(f"{escape(s.heading)} ({escape(s.playbook_title)})" for s in others)
+        blocks.append(bk.context(f"Also matching: {also}"))
+    if shared_by:
+        blocks.append(bk.context(f"Shared by {user_mention(shared_by)} via `/hubs`"))
+    if with_actions:
+        state = result_state(response.query, rank)
+        buttons = [bk.button("Share to channel", ACTION_SHARE, state, style="primary")]
+        if rank + 1 < len(response.results):  # callers search one past the shown rank
+            buttons.append(bk.button("Next match ›", ACTION_NEXT, state))
+        buttons.append(bk.button("Open full section", ACTION_OPEN_SECTION, section.key))
+        blocks.append(bk.actions(*buttons))
+    text = bk.fallback_text(f"{section.heading} — {section.playbook_title}")
+    return text, bk.fit_message(blocks)
+
+
+def no_match_message(response: SearchResponse) -> Message:
+    """Nothing matched: say so kindly, show how to ask, offer the nearest sections."""
+    asked = quote_user_text(response.query, 120)
+    if response.notice == "empty" or not response.query:
+        lead = "What would you like to know? Ask about anything in the playbooks."
+    elif response.notice:
+        lead = f"I can't search for “{asked}”: {escape(response.notice)}."
+    else:
+        lead = f"Nothing in the playbooks matches “{asked}”."
+    blocks: list[bk.Block] = [
+        bk.section(lead),
+        bk.context("Try: `/hubs list` · `/hubs pitfalls` · `/hubs case study` · `/hubs help`"),
+    ]
+    if response.suggestions:
+        blocks.append(
+            bk.actions(
+                *(
+                    bk.button(
+                        f"{s.playbook_title} › {s.heading}", f"{ACTION_SUGGESTION}_{i}", s.key
+                    )
+                    for i, s in enumerate(response.suggestions[:3])
+                )
+            )
+        )
+    return bk.fallback_text(lead.replace("“", '"').replace("”", '"')), blocks
+
+
+def section_message(section: Section, *, with_actions: bool = True) -> Message:
+    """A section opened from a suggestion or a digest button: the same shape as an answer."""
+    blocks: list[bk.Block] = [
+        bk.header(section.heading),
+        bk.context(section_context(section)),
+        bk.section(passage_mrkdwn(None, section)),
+    ]
+    if with_actions:
+        blocks.append(bk.actions(bk.button("Open full section", ACTION_OPEN_SECTION, section.key)))
+    return bk.fallback_text(f"{section.heading} — {section.playbook_title}"), blocks
+
+
+# ---------------------------------------------------------------------------- threads
+
+
+def references_for(result: SearchResult, question: str, corpus: Corpus) -> list[Link]:
+    """Links inside the matched items first, then the playbook's Further readings that share
+    words with the question."""
+    seen: set[str] = set()
+    refs: list[Link] = []
+    for candidate in [lnk for item in result.items for lnk in item.links]:
+        if candidate.url not in seen:
+            seen.add(candidate.url)
+            refs.append(candidate)
+    wanted = set(terms(question))
+    playbook = corpus.playbook(result.section.playbook_slug)
+    readings = playbook.section("Further readings") if playbook else None
+    if readings is not None and wanted:
+        for reading in readings.links:
+            if reading.url not in seen and wanted & set(terms(reading.text)):
+                seen.add(reading.url)
+                refs.append(reading)
+    return refs[:MAX_REFERENCES]
+
+
+def thread_reply(response: SearchResponse, corpus: Corpus) -> Message:
+    """A visible reply in a thread: the best passage(s) and their references."""
+    footer = bk.context("Ask me in any thread: `@hubs <question>` · `/hubs help`")
+    if response.no_match:
+        text, blocks = no_match_message(response)
+        return text, [*blocks[:1], *_suggestion_lines(response.suggestions), footer]
+    result = response.results[0]
+    section = result.section
+    label = f"*{escape(section.playbook_title)} › {escape(section.heading)}*"
+    items = result.items[:2] if len(result.items) < len(section.items) else ()
+    body = "\n\n".join(passage_mrkdwn(item, section, 1_300) for item in items) or (
+        passage_mrkdwn(None, section, 2_600)
+    )
+    blocks: list[bk.Block] = [bk.section(f"{label}\n{body}")]
+    refs = references_for(result, response.query, corpus)
+    if refs:
+        lines = "\n".join(f"• {link(r.url, r.text)}" for r in refs)
+        blocks.append(bk.section(f"*References*\n{lines}"))
+    blocks.append(footer)
+    return bk.fallback_text(f"{section.playbook_title} › {section.heading}"), bk.fit_message(blocks)
+
+
+def _suggestion_lines(suggestions: Sequence[Section]) -> list[bk.Block]:
+    if not suggestions:
+        return []
+    lines = " · ".join(f"{escape(s.playbook_title)} › {escape(s.heading)}" for s in suggestions)
+    return [bk.context(f"Nearest: {lines}")]
+
+
+# ---------------------------------------------------------------------------- help, list, home
+
+
+def _digest_line(channel: str | None, next_run: datetime | None) -> str:
+    if not channel or next_run is None:
+        return "The weekly digest is off (set `HUBS_DIGEST_CHANNEL`)."
+    stamp = int(next_run.timestamp())
+    when = f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{next_run:%Y-%m-%d %H:%M %Z}>"
+    return f"Weekly digest: a case study or pitfall in <#{channel}>, next on {when}."
+
+
+def help_message(corpus: Corpus, digest_channel: str | None, next_run: datetime | None) -> Message:
+    examples = "\n".join(f"• `/hubs {example}`" for example in EXAMPLES)
+    counts = f"{len(corpus.playbooks)} playbook(s), {len(corpus.sections)} sections"
+    blocks = [
+        bk.section(f"*hubs-bot* answers from the team's playbooks ({counts}).\n{examples}"),
+        bk.section(
+            "• `/hubs list` — every playbook and its sections\n"
+            "• In a thread: `@hubs what went wrong with Silicon X?` — I reply in the thread\n"
+            "• On any message: ⋯ › *Find in playbooks*"
+        ),
+        bk.context(_digest_line(digest_channel, next_run)),
+    ]
+    return "How to use hubs-bot", blocks
+
+
+def _playbook_lines(corpus: Corpus) -> list[str]:
+    lines = []
+    for playbook in corpus.playbooks:
+        headings = " · ".join(escape(s.heading) for s in playbook.sections)
+        oneliner = f" — {escape(playbook.oneliner)}" if playbook.oneliner else ""
+        lines.append(f"*{escape(playbook.title)}*{oneliner}\n{headings}")
+    return lines
+
+
+def list_message(corpus: Corpus) -> Message:
+    lines = _playbook_lines(corpus)
+    if not lines:
+        return "No playbooks yet", [bk.section("No playbooks are loaded yet.")]
+    blocks = [bk.header(f"{len(lines)} playbook(s)")]
+    chunk: list[str] = []
+    for line in lines:  # several playbooks per block, never over a block's 3,000 chars
+        if chunk and len("\n\n".join([*chunk, line])) > bk.MAX_SECTION_TEXT:
+            blocks.append(bk.section("\n\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    blocks.append(bk.section("\n\n".join(chunk)))
+    return f"{len(lines)} playbook(s)", bk.fit_message(blocks)
+
+
+def home_view(corpus: Corpus, digest_channel: str | None, next_run: datetime | None) -> dict:
+    """The App Home tab: what the bot is, what it knows, how to ask, when the digest posts."""
+    _, help_blocks = help_message(corpus, digest_channel, next_run)
+    playbook_blocks = []
+    for playbook in corpus.playbooks[:30]:
+        tags = " · ".join(escape(t) for t in (*playbook.stage, *playbook.domain, *playbook.type))
+        oneliner = f"\n{escape(playbook.oneliner)}" if playbook.oneliner else ""
+        playbook_blocks.append(
+            bk.section(
+                f"*{escape(playbook.title)}* ({len(playbook.sections)} sections){oneliner}"
+                + (f"\n_{tags}_" if tags else "")
+            )
+        )
+    blocks = [
+        bk.header("hubs-bot"),
+        *help_blocks,
+        bk.divider(),
+        bk.header("Playbooks"),
+        *playbook_blocks,
+    ]
+    return {"type": "home", "blocks": bk.fit_message(blocks[: bk.MAX_BLOCKS])}
+
+
+def section_modal(section: Section) -> dict:
+    """The whole section in a modal (100 blocks, 3,000 chars each: long sections still fit)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    for unit in to_units(section.markdown):
+        if current and len("\n\n".join([*current, unit])) > PASSAGE_CHARS:
+            chunks.append("\n\n".join(current))
+            current = []
+        current.append(unit)
+    if current:
+        chunks.append("\n\n".join(current))
+    title = section.heading
+    if len(title) > MODAL_TITLE_CHARS:
+        title = title[: MODAL_TITLE_CHARS - 1] + "…"
+    blocks = [bk.context(section_context(section)), *(bk.section(c) for c in chunks)]
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks[:100],
+    }

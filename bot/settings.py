@@ -40,6 +40,8 @@ class Settings:
     digest_cron: str = "0 9 * * mon"
     timezone: str = "UTC"
     port: int = 3000
+    web_workers: int = 2
+    web_threads: int = 8
     result_limit: int = 3
     aliases: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
 
@@ -101,6 +103,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     try:
         port = int(env.get("PORT") or server_cfg.get("port", 3000))
+        workers = int(env.get("WEB_CONCURRENCY") or server_cfg.get("workers", 2))
+        threads = int(server_cfg.get("threads", 8))
         limit = int(search_cfg.get("result_limit", 3))
     except ValueError as exc:
         raise ConfigError(f"not a number: {exc}") from None
@@ -120,6 +124,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         digest_cron=env.get("HUBS_DIGEST_CRON") or digest_cfg.get("cron", "0 9 * * mon"),
         timezone=env.get("HUBS_TIMEZONE") or digest_cfg.get("timezone", "UTC"),
         port=port,
+        web_workers=workers,
+        web_threads=threads,
         result_limit=limit,
         aliases=aliases,
     )

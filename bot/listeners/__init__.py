@@ -1,0 +1,20 @@
+"""One module per kind of Slack listener, each exposing ``register(app, deps)``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.listeners import actions, commands, events, home, shortcuts
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.slack_app import Deps
+
+
+def register_listeners(app: App, deps: Deps) -> None:
+    commands.register(app, deps)
+    events.register(app, deps)
+    actions.register(app, deps)
+    shortcuts.register(app, deps)
+    home.register(app, deps)

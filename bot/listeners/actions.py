@@ -1,0 +1,102 @@
+"""Buttons: share an answer, next match, open a section, suggestions, more like this."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot import render
+from bot.listeners.queries import search_for_rank
+from bot.listeners.replies import explain, post_message, slack_error
+
+if TYPE_CHECKING:
+    from slack_bolt import Ack, App, Respond
+    from slack_sdk import WebClient
+
+    from bot.slack_app import Deps
+
+log = logging.getLogger(__name__)
+
+GONE = "That part of the playbooks has changed since; ask again with `/hubs`."
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(render.ACTION_SHARE)
+    def share(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        question, rank = render.parse_result_state(action["value"])
+        response = search_for_rank(deps, question, rank)
+        if rank >= len(response.results):
+            respond(response_type="ephemeral", replace_original=False, text=GONE)
+            return
+        user = body.get("user", {}).get("id")
+        text, blocks = render.answer_message(response, rank, shared_by=user, with_actions=False)
+        channel = body.get("channel", {}).get("id")
+        try:
+            post_message(client, channel=channel, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("share failed", extra={"channel": channel, "error": slack_error(exc)})
+            reason = explain(exc) or "I couldn't share that here; please try again."
+            respond(response_type="ephemeral", replace_original=False, text=reason)
+            return
+        respond(delete_original=True)
+
+    @app.action(render.ACTION_NEXT)
+    def next_match(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        question, rank = render.parse_result_state(action["value"])
+        response = search_for_rank(deps, question, rank + 1)
+        if rank + 1 >= len(response.results):
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text="That was the last match. Try other words, or `/hubs list`.",
+            )
+            return
+        text, blocks = render.answer_message(response, rank + 1)
+        respond(response_type="ephemeral", replace_original=True, text=text, blocks=blocks)
+
+    @app.action(render.ACTION_OPEN_SECTION)
+    def open_section(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        section = deps.index.corpus.section(action["value"])
+        if section is None:
+            respond(response_type="ephemeral", replace_original=False, text=GONE)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=render.section_modal(section))
+
+    @app.action(render.SUGGESTION_PATTERN)
+    def suggestion(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        section = deps.index.corpus.section(action["value"])
+        if section is None:
+            respond(response_type="ephemeral", replace_original=False, text=GONE)
+            return
+        text, blocks = render.section_message(section)
+        respond(response_type="ephemeral", replace_original=True, text=text, blocks=blocks)
+
+    @app.action(render.ACTION_MORE_LIKE_THIS)
+    def more_like_this(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+        """From a digest post: another playbook's section of the same kind, just for you."""
+        ack()
+        section = deps.index.corpus.section(action["value"])
+        if section is None:
+            respond(response_type="ephemeral", replace_original=False, text=GONE)
+            return
+        response = deps.index.search(section.heading, limit=10)
+        others = [i for i, r in enumerate(response.results) if r.section.key != section.key]
+        if not others:
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=f"No other playbook has a {section.heading} section yet.",
+            )
+            return
+        text, blocks = render.answer_message(response, others[0])
+        respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)

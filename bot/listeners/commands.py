@@ -1,0 +1,36 @@
+"""`/hubs …`: acknowledge at once, then answer ephemerally through the response URL."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from bot.listeners.queries import command_reply
+
+if TYPE_CHECKING:
+    from slack_bolt import Ack, App, Respond
+
+    from bot.slack_app import Deps
+
+log = logging.getLogger(__name__)
+
+COMMAND = re.compile(r"^/hubs")  # also /hubs-dev etc. for a second install of the app
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command(COMMAND)
+    def handle_hubs(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        started = time.perf_counter()
+        text, blocks = command_reply(command.get("text") or "", deps)
+        respond(response_type="ephemeral", text=text, blocks=blocks)
+        log.info(
+            "slash command answered",
+            extra={
+                "command": command.get("command"),
+                "answer": text[:80],
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )

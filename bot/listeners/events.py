@@ -1,0 +1,111 @@
+"""`@hubs` mentions (answered in the thread) and direct messages.
+
+Slack retries an event it thinks was not acknowledged in time (``X-Slack-Retry-Num``), and a
+mention can also arrive as a ``message`` event: both are answered once, because each reply is
+preceded by a claim in the store (shared by every worker and host) on the event id and on the
+message's channel+ts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot import render
+from bot.listeners.queries import has_topic, slack_text_to_query
+from bot.listeners.replies import post_message, slack_error
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    from bot.slack_app import Deps
+
+log = logging.getLogger(__name__)
+
+WORKING_REACTION = "mag"
+
+
+def first_time(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Claim both the delivery (event_id) and the message (channel+ts); False = seen."""
+    event_id = body.get("event_id")
+    if event_id and not deps.store.claim_event(str(event_id)):
+        log.info("duplicate event ignored", extra={"event_id": event_id})
+        return False
+    message_key = f"msg:{event.get('channel')}:{event.get('ts')}"
+    if not deps.store.claim_event(message_key):
+        log.info("message already answered", extra={"event_id": event_id})
+        return False
+    return True
+
+
+def from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    return bool(
+        event.get("bot_id")
+        or event.get("subtype")
+        or (bot_user_id and event.get("user") == bot_user_id)
+    )
+
+
+def answer_in_thread(
+    deps: Deps, client: WebClient, event: dict[str, Any], question: str, thread_ts: str | None
+) -> None:
+    channel = event["channel"]
+    response = deps.index.search(question, limit=2)
+    text, blocks = render.thread_reply(response, deps.index.corpus)
+    try:
+        post_message(client, channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        log.error("reply failed", extra={"channel": channel, "error": slack_error(exc)})
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("app_mention")
+    def mention(
+        body: dict[str, Any], event: dict[str, Any], client: WebClient, context: dict[str, Any]
+    ) -> None:
+        if from_a_bot(event, context.get("bot_user_id")) or not first_time(deps, body, event):
+            return
+        channel, ts = event["channel"], event["ts"]
+        thread_ts = event.get("thread_ts") or ts
+        question = slack_text_to_query(event.get("text", ""))
+        if event.get("thread_ts") and not has_topic(question, deps):
+            # "@hubs references?" asks about the thread's subject: its first message
+            question = parent_text(client, channel, event["thread_ts"]) or question
+        react(client, "reactions_add", channel, ts)
+        try:
+            answer_in_thread(deps, client, event, question, thread_ts)
+        finally:
+            react(client, "reactions_remove", channel, ts)
+
+    @app.event("message")
+    def direct_message(
+        body: dict[str, Any], event: dict[str, Any], client: WebClient, context: dict[str, Any]
+    ) -> None:
+        if event.get("channel_type") != "im" or from_a_bot(event, context.get("bot_user_id")):
+            return  # channel messages reach us only as app_mention
+        if not first_time(deps, body, event):
+            return
+        question = slack_text_to_query(event.get("text", ""))
+        answer_in_thread(deps, client, event, question, event.get("thread_ts"))
+
+
+def parent_text(client: WebClient, channel: str, thread_ts: str) -> str:
+    """The thread's first message, as the question for a bare "@hubs references?"."""
+    try:
+        replies = client.conversations_replies(channel=channel, ts=thread_ts, limit=1)
+    except SlackApiError as exc:
+        log.warning("cannot read the thread", extra={"error": slack_error(exc)})
+        return ""
+    messages = replies.get("messages") or []
+    return slack_text_to_query(messages[0].get("text", "")) if messages else ""
+
+
+def react(client: WebClient, method: str, channel: str, ts: str) -> None:
+    """The :mag: while working; a missing scope or a race must not stop the answer."""
+    try:
+        getattr(client, method)(channel=channel, timestamp=ts, name=WORKING_REACTION)
+    except SlackApiError as exc:
+        log.info("reaction skipped", extra={"method": method, "error": slack_error(exc)})

@@ -1,0 +1,24 @@
+"""App Home: published whenever someone opens the bot's Home tab."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot import render
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    from bot.slack_app import Deps
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        view = render.home_view(
+            deps.index.corpus, deps.settings.digest_channel, deps.next_digest_run()
+        )
+        client.views_publish(user_id=event["user"], view=view)

@@ -1,0 +1,56 @@
+"""From Slack text to a question, and from a question to the message that answers it."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from bot import render
+from bot.search import SearchResponse
+from bot.tokens import is_stopword, words
+
+if TYPE_CHECKING:
+    from bot.slack_app import Deps
+
+_USER_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_LABELLED = re.compile(r"<(?:https?://|mailto:|#C)[^|>]*\|([^>]*)>")
+_CONTROL = re.compile(r"<[^>]*>")
+
+
+def slack_text_to_query(text: str) -> str:
+    """Mentions dropped, links and channels reduced to their labels, other `<…>` removed."""
+    text = _USER_MENTION.sub(" ", text or "")
+    text = _LABELLED.sub(r"\1", text)
+    text = _CONTROL.sub(" ", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+def has_topic(question: str, deps: Deps) -> bool:
+    """Does the question name something beyond stop words and section names
+    ("@hubs references?" does not: it asks about the thread it is in)?"""
+    response = deps.index.search(question, limit=1)
+    if response.no_match:
+        return False
+    intent = set((response.results[0].intent or "").split())
+    typed = set((response.results[0].intent_typed or "").split())
+    return any(w not in intent and w not in typed and not is_stopword(w) for w in words(question))
+
+
+def search_for_rank(deps: Deps, question: str, rank: int) -> SearchResponse:
+    """Enough results to show ``rank`` and to know whether a next one exists."""
+    return deps.index.search(question, limit=max(rank + 2, deps.settings.result_limit))
+
+
+def command_reply(text: str, deps: Deps) -> render.Message:
+    """What `/hubs <text>` answers."""
+    keyword = text.strip().casefold()
+    corpus = deps.index.corpus
+    if keyword in ("", "help", "?"):
+        return render.help_message(corpus, deps.settings.digest_channel, deps.next_digest_run())
+    if keyword == "list":
+        return render.list_message(corpus)
+    response = search_for_rank(deps, text, 0)
+    if response.no_match:
+        return render.no_match_message(response)
+    return render.answer_message(response, 0)

@@ -1,0 +1,50 @@
+"""Message shortcut "Find in playbooks": any message's text becomes the question."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot import render
+from bot.blocks import context
+from bot.listeners.queries import slack_text_to_query
+from bot.listeners.replies import explain, post_message, slack_error
+
+if TYPE_CHECKING:
+    from slack_bolt import Ack, App, Respond
+    from slack_sdk import WebClient
+
+    from bot.slack_app import Deps
+
+log = logging.getLogger(__name__)
+
+CALLBACK_ID = "find_in_playbooks"
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.shortcut(CALLBACK_ID)
+    def find_in_playbooks(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id")
+        response = deps.index.search(slack_text_to_query(message.get("text", "")), limit=2)
+        text, blocks = render.thread_reply(response, deps.index.corpus)
+        try:
+            post_message(
+                client,
+                channel=channel,
+                thread_ts=message.get("thread_ts") or message.get("ts"),
+                text=text,
+                blocks=blocks,
+            )
+        except SlackApiError as exc:
+            reason = explain(exc)
+            log.info("shortcut answered privately", extra={"error": slack_error(exc)})
+            if reason is None:
+                raise
+            note = context(f"{reason} Only you can see this answer.")
+            respond(response_type="ephemeral", text=text, blocks=[*blocks, note])

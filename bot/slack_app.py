@@ -1,0 +1,71 @@
+"""The Bolt app: built by :func:`create_app` from settings, a search index and the store.
+
+No globals and no network at import; the listeners in :mod:`bot.listeners` only translate
+Slack payloads into searches and results into messages (rendering: :mod:`bot.render`).
+Request signatures are always verified by Bolt (and stale timestamps refused); tests sign
+their requests instead of turning verification off.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.corpus import Corpus
+from bot.digest import parse_cron
+from bot.listeners import register_listeners
+from bot.search import SearchResponse
+from bot.settings import Settings
+from bot.slack_client import make_web_client
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class SearchIndex(Protocol):
+    """What listeners need from the index: an ``Index`` or a hot-reloading ``LiveIndex``."""
+
+    @property
+    def corpus(self) -> Corpus: ...
+
+    def search(self, query: str, limit: int = 3) -> SearchResponse: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    index: SearchIndex
+    store: Store
+
+    def next_digest_run(self, now: datetime | None = None) -> datetime | None:
+        if not self.settings.digest_channel:
+            return None
+        try:
+            trigger = parse_cron(self.settings.digest_cron, self.settings.timezone)
+        except ValueError:
+            return None
+        return trigger.get_next_fire_time(None, now or datetime.now(UTC))
+
+
+def create_app(
+    settings: Settings, index: SearchIndex, store: Store, client: WebClient | None = None
+) -> App:
+    """A ready Bolt app; raises ConfigError naming a missing SLACK_* variable."""
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    app = App(
+        # the token travels inside the client (base URL, retry handlers); Bolt takes it there
+        signing_secret=settings.slack_signing_secret,
+        client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
+        # auth.test at start would make constructing the app a network call
+        token_verification_enabled=False,
+        # Bolt's own ignoring of its messages needs bot_id, which comes from auth.test; our
+        # event listeners filter bots' messages themselves.
+        ignoring_self_events_enabled=False,
+    )
+    register_listeners(app, Deps(settings, index, store))
+    return app

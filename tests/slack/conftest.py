@@ -1,0 +1,178 @@
+"""The Slack app served on a real port, fed requests signed exactly as Slack signs them."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.search import Index
+from bot.server import build_wsgi
+from bot.settings import Settings
+from bot.slack_app import create_app
+from bot.store import Store
+from tests.fake_slack import FakeSlack, running_fake_slack
+
+SECRET = "test-signing-secret"
+TOKEN = "xoxb-test-token"
+USER = "U0USER1"
+CHANNEL = "C0CHANNEL"
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature}
+
+
+@dataclass
+class SlackApp:
+    """Sends Slack-shaped, signed HTTP requests to the running app."""
+
+    url: str
+    fake: FakeSlack
+    store: Store
+
+    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Reply:
+        request = urllib.request.Request(
+            self.url + "/slack/events",
+            data=body.encode(),
+            headers={
+                "Content-Type": content_type,
+                **(headers if headers is not None else sign(body)),
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Reply(response.status, response.read().decode())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, error.read().decode())
+
+    def command(self, text: str, **extra: str) -> Reply:
+        form = {
+            "command": "/hubs",
+            "text": text,
+            "user_id": USER,
+            "user_name": "ada",
+            "channel_id": CHANNEL,
+            "team_id": "T1",
+            "trigger_id": "trig.1",
+            "response_url": self.fake.response_url,
+            **extra,
+        }
+        return self.post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
+
+    def action(self, action_id: str, value: str, **extra: Any) -> Reply:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": USER},
+            "team": {"id": "T1"},
+            "channel": {"id": CHANNEL},
+            "trigger_id": "trig.2",
+            "response_url": self.fake.response_url,
+            "container": {"type": "message"},
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": "1.2",
+                }
+            ],
+            **extra,
+        }
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def event(
+        self, event: dict[str, Any], event_id: str = "Ev1", retry_num: int | None = None
+    ) -> Reply:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "event_id": event_id,
+                "event_time": 1,
+                "event": event,
+            }
+        )
+        headers = sign(body)
+        if retry_num is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post(body, "application/json", headers)
+
+    def get(self, path: str) -> Reply:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return Reply(response.status, response.read().decode())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, error.read().decode())
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with running_fake_slack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
+    return replace(
+        Settings(),
+        data_dir=tmp_path / "data",
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=fake_slack.base_url,
+        digest_channel="CDIGEST",
+    )
+
+
+@pytest.fixture
+def slack_app(settings: Settings, fake_slack: FakeSlack, seed_index: Index) -> Iterator[SlackApp]:
+    store = Store.connect(settings.effective_database_url)
+    app = create_app(settings, seed_index, store)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        build_wsgi(app, store),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield SlackApp(f"http://127.0.0.1:{server.server_port}", fake_slack, store)
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()

@@ -1,0 +1,120 @@
+"""`/hubs` over real HTTP: acknowledged, then answered ephemerally via the response URL."""
+
+from __future__ import annotations
+
+import json
+
+from tests.slack.conftest import SlackApp
+
+
+def ephemeral_reply(app: SlackApp) -> dict:
+    (call,) = app.fake.wait_for("response_url")
+    assert call.params["response_type"] == "ephemeral"
+    return call.params
+
+
+def test_pitfalls_answers_with_the_section_and_buttons(slack_app: SlackApp) -> None:
+    reply = slack_app.command("pitfalls")
+    assert (reply.status, reply.body) == (200, "")
+    message = ephemeral_reply(slack_app)
+    assert message["text"] == "Potential pitfalls — Regional Innovation Hubs"
+    blocks = message["blocks"]
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Potential pitfalls", "emoji": True},
+    }
+    assert blocks[1]["elements"][0]["text"] == (
+        "📘 Regional Innovation Hubs · Potential pitfalls · matched “pitfalls”"
+    )
+    passage = blocks[2]["text"]["text"]
+    assert passage.startswith("*Efforts to create a “Silicon X” across the world*\n")
+    assert "<https://link.springer.com/article/10.1007/s11187-010-9298-z|Yozma Program>" in passage
+    actions = blocks[-1]["elements"]
+    # the only pitfalls section in the corpus: no "Next match" to offer
+    assert [a["action_id"] for a in actions] == ["share_result", "open_section"]
+    assert json.loads(actions[0]["value"]) == {"q": "pitfalls", "n": 0}
+    assert actions[1]["value"] == "regional-innovation-hubs#potential-pitfalls"
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+
+
+def test_typo_says_what_it_matched(slack_app: SlackApp) -> None:
+    slack_app.command("pitfals")
+    context = ephemeral_reply(slack_app)["blocks"][1]["elements"][0]["text"]
+    assert context.endswith("matched “pitfalls” (you typed “pitfals”)")
+
+
+def test_help_for_empty_and_help(slack_app: SlackApp) -> None:
+    slack_app.command("")
+    slack_app.command("help")
+    first, second = slack_app.fake.wait_for("response_url", 2)
+    assert first.params["text"] == second.params["text"] == "How to use hubs-bot"
+    body = json.dumps(first.params["blocks"])
+    assert "1 playbook(s), 6 sections" in body and "/hubs case study china" in body
+    assert "<#CDIGEST>" in body and "<!date^" in body  # next digest, in the viewer's zone
+
+
+def test_list_shows_playbooks_and_sections(slack_app: SlackApp) -> None:
+    slack_app.command("list")
+    message = ephemeral_reply(slack_app)
+    text = message["blocks"][1]["text"]["text"]
+    assert text.startswith("*Regional Innovation Hubs* — Local foci of technological creativity")
+    assert "Key things to know · When to use · Case study" in text
+
+
+def test_no_match_offers_suggestions_as_buttons(slack_app: SlackApp) -> None:
+    slack_app.command("quantum error correction")
+    message = ephemeral_reply(slack_app)
+    assert message["blocks"][0]["text"]["text"] == (
+        "Nothing in the playbooks matches “quantum error correction”."
+    )
+    buttons = message["blocks"][-1]["elements"]
+    assert 1 <= len(buttons) <= 3
+    assert [b["action_id"] for b in buttons] == [f"suggestion_{i}" for i in range(len(buttons))]
+
+
+def visible_text(message: dict) -> str:
+    """Everything Slack renders: block texts and fallback text, not opaque button values."""
+    return (
+        json.dumps(message, ensure_ascii=False)
+        if not isinstance(message, dict)
+        else (
+            message.get("text", "")
+            + json.dumps(
+                [
+                    {k: v for k, v in b.items() if k != "elements" or b["type"] != "actions"}
+                    for b in message.get("blocks", [])
+                ]
+            )
+        )
+    )
+
+
+def test_user_text_cannot_ping_or_inject_links(slack_app: SlackApp) -> None:
+    slack_app.command("<!channel> @here <https://evil.test|qqq> <@U999> zzqx")
+    message = ephemeral_reply(slack_app)
+    assert message["blocks"][0]["text"]["text"].startswith("Nothing in the playbooks matches")
+    text = visible_text(message)
+    assert "<!channel>" not in text and "<@U999>" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt;" in text
+    assert "@\\u2060here" in text  # a word joiner: never an @here ping
+
+
+def test_stop_words_only(slack_app: SlackApp) -> None:
+    slack_app.command("the and of")
+    lead = ephemeral_reply(slack_app)["blocks"][0]["text"]["text"]
+    assert lead.startswith("I can't search for “the and of”: only common words")
+
+
+def test_next_match_is_offered_when_there_is_one(slack_app: SlackApp) -> None:
+    slack_app.command("china")
+    blocks = ephemeral_reply(slack_app)["blocks"]
+    assert blocks[0]["text"]["text"] == "Case study"
+    assert (
+        blocks[-2]["elements"][0]["text"]
+        == "Also matching: Further readings (Regional Innovation Hubs)"
+    )
+    assert [a["action_id"] for a in blocks[-1]["elements"]] == [
+        "share_result",
+        "next_result",
+        "open_section",
+    ]

@@ -1,0 +1,179 @@
+"""Mentions and DMs: one reply, in the thread, with references; retries never duplicate."""
+
+from __future__ import annotations
+
+import json
+
+from tests.slack.conftest import CHANNEL, USER, SlackApp
+
+
+def mention(text: str, ts: str = "1700000100.000100", **extra: str) -> dict:
+    return {
+        "type": "app_mention",
+        "user": USER,
+        "text": text,
+        "ts": ts,
+        "channel": CHANNEL,
+        "event_ts": ts,
+        **extra,
+    }
+
+
+def test_mention_in_a_thread_replies_in_that_thread_with_references(slack_app: SlackApp) -> None:
+    event = mention("<@UBOT> what went wrong with Silicon X?", thread_ts="1700000000.000001")
+    assert slack_app.event(event).status == 200
+    (post,) = slack_app.fake.wait_for("chat.postMessage")
+    assert post.params["thread_ts"] == "1700000000.000001"
+    assert post.params["channel"] == CHANNEL
+    first = post.params["blocks"][0]["text"]["text"]
+    assert first.startswith("*Regional Innovation Hubs › Potential pitfalls*\n")
+    refs = post.params["blocks"][1]["text"]["text"]
+    assert refs.startswith("*References*\n• <https://link.springer.com/")
+    slack_app.fake.wait_for("reactions.remove")
+    assert slack_app.fake.calls_to("reactions.add")[0].params["name"] == "mag"
+
+
+def test_mention_outside_a_thread_starts_one_on_the_message(slack_app: SlackApp) -> None:
+    slack_app.event(mention("<@UBOT> paul graham", ts="1700000200.000200"))
+    (post,) = slack_app.fake.wait_for("chat.postMessage")
+    assert post.params["thread_ts"] == "1700000200.000200"
+    assert "Why Startup Hubs Work" in json.dumps(post.params["blocks"])
+
+
+def test_retried_and_duplicate_events_get_one_reply(slack_app: SlackApp) -> None:
+    event = mention("<@UBOT> pitfalls")
+    slack_app.event(event, event_id="EvA")
+    slack_app.event(event, event_id="EvA", retry_num=1)
+    slack_app.event(event, event_id="EvA", retry_num=2)
+    # the same message delivered again as a direct/`message` event with its own id
+    slack_app.event({**event, "type": "message", "channel_type": "im"}, event_id="EvB")
+    slack_app.fake.wait_for("chat.postMessage")
+    slack_app.fake.wait_for("reactions.remove")
+    assert len(slack_app.fake.calls_to("chat.postMessage")) == 1
+
+
+def test_bare_mention_in_a_thread_uses_the_parent_message(slack_app: SlackApp) -> None:
+    slack_app.fake.thread_messages["1700000000.000001"] = [
+        {"ts": "1700000000.000001", "text": "Should we copy the Yozma program?"}
+    ]
+    slack_app.event(mention("<@UBOT> references?", thread_ts="1700000000.000001"))
+    (post,) = slack_app.fake.wait_for("chat.postMessage")
+    assert "Potential pitfalls" in post.params["blocks"][0]["text"]["text"]
+    (replies,) = slack_app.fake.calls_to("conversations.replies")
+    assert replies.params["ts"] == "1700000000.000001"
+
+
+def test_direct_message_is_answered(slack_app: SlackApp) -> None:
+    slack_app.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "user": USER,
+            "text": "yozma",
+            "ts": "1.5",
+            "channel": "D123",
+        }
+    )
+    (post,) = slack_app.fake.wait_for("chat.postMessage")
+    assert post.params["channel"] == "D123"
+    assert "Potential pitfalls" in post.params["text"]
+
+
+def test_bots_and_channel_messages_are_ignored(slack_app: SlackApp) -> None:
+    slack_app.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "bot_id": "B1",
+            "text": "pitfalls",
+            "ts": "1.6",
+            "channel": "D123",
+        },
+        event_id="EvBot",
+    )
+    slack_app.event(
+        {
+            "type": "message",
+            "channel_type": "channel",
+            "user": USER,
+            "text": "pitfalls",
+            "ts": "1.7",
+            "channel": CHANNEL,
+        },
+        event_id="EvChan",
+    )
+    slack_app.event(mention("<@UBOT> pitfalls", ts="1.8"), event_id="EvLast")
+    (post,) = slack_app.fake.wait_for("chat.postMessage")
+    assert post.params["thread_ts"] == "1.8"  # only the real mention
+
+
+def test_rejected_blocks_are_resent_as_text(slack_app: SlackApp) -> None:
+    slack_app.fake.fail("chat.postMessage", error="invalid_blocks")
+    slack_app.event(mention("<@UBOT> pitfalls"))
+    first, second = slack_app.fake.wait_for("chat.postMessage", 2)
+    assert "blocks" in first.params and "blocks" not in second.params
+    assert second.params["text"] == "Regional Innovation Hubs › Potential pitfalls"
+
+
+def test_rate_limited_post_is_retried(slack_app: SlackApp) -> None:
+    slack_app.fake.fail("chat.postMessage", status=429, retry_after=1)
+    slack_app.event(mention("<@UBOT> pitfalls"))
+    calls = slack_app.fake.wait_for("chat.postMessage", 2)
+    assert calls[0].params == calls[1].params
+
+
+def test_message_shortcut_answers_in_the_thread(slack_app: SlackApp) -> None:
+    payload = {
+        "type": "message_action",
+        "callback_id": "find_in_playbooks",
+        "user": {"id": USER},
+        "channel": {"id": CHANNEL},
+        "team": {"id": "T1"},
+        "trigger_id": "t",
+        "response_url": slack_app.fake.response_url,
+        "message": {"ts": "1.9", "text": "How did Hangzhou set up its AI zone?"},
+    }
+    import urllib.parse
+
+    slack_app.post(
+        urllib.parse.urlencode({"payload": json.dumps(payload)}),
+        "application/x-www-form-urlencoded",
+    )
+    (post,) = slack_app.fake.wait_for("chat.postMessage")
+    assert post.params["thread_ts"] == "1.9"
+    assert "Case study" in post.params["text"]
+
+
+def test_message_shortcut_where_the_bot_is_absent_answers_privately(slack_app: SlackApp) -> None:
+    slack_app.fake.fail("chat.postMessage", error="not_in_channel")
+    payload = {
+        "type": "message_action",
+        "callback_id": "find_in_playbooks",
+        "user": {"id": USER},
+        "channel": {"id": CHANNEL},
+        "team": {"id": "T1"},
+        "trigger_id": "t",
+        "response_url": slack_app.fake.response_url,
+        "message": {"ts": "2.0", "text": "yozma"},
+    }
+    import urllib.parse
+
+    slack_app.post(
+        urllib.parse.urlencode({"payload": json.dumps(payload)}),
+        "application/x-www-form-urlencoded",
+    )
+    (reply,) = slack_app.fake.wait_for("response_url")
+    assert reply.params["response_type"] == "ephemeral"
+    assert "Only you can see this answer." in json.dumps(reply.params["blocks"])
+
+
+def test_app_home_is_published(slack_app: SlackApp) -> None:
+    slack_app.event(
+        {"type": "app_home_opened", "user": USER, "channel": "D1", "tab": "home", "event_ts": "1"}
+    )
+    (call,) = slack_app.fake.wait_for("views.publish")
+    view = call.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert call.params["user_id"] == USER and view["type"] == "home"
+    text = json.dumps(view)
+    assert "Regional Innovation Hubs* (6 sections)" in text and "Catalytic" in text

@@ -1,0 +1,69 @@
+"""Signature verification is always on: forged or stale requests reach no listener."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+from pathlib import Path
+
+from slack_bolt import App
+from sqlalchemy import create_engine
+
+from bot.server import build_wsgi, store_is_healthy
+from bot.store import Store
+from tests.slack.conftest import SECRET, SlackApp, sign
+
+BODY = urllib.parse.urlencode(
+    {
+        "command": "/hubs",
+        "text": "pitfalls",
+        "user_id": "U1",
+        "response_url": "http://127.0.0.1:9/never",
+    }
+)
+FORM = "application/x-www-form-urlencoded"
+
+
+def test_forged_signature_is_401_and_calls_nothing(slack_app: SlackApp) -> None:
+    reply = slack_app.post(BODY, FORM, sign(BODY, secret="not-the-secret"))
+    assert reply.status == 401
+    time.sleep(0.2)
+    assert slack_app.fake.calls == []
+
+
+def test_six_minute_old_timestamp_is_401(slack_app: SlackApp) -> None:
+    reply = slack_app.post(BODY, FORM, sign(BODY, timestamp=int(time.time()) - 360))
+    assert reply.status == 401
+    time.sleep(0.2)
+    assert slack_app.fake.calls == []
+
+
+def test_unsigned_request_is_401(slack_app: SlackApp) -> None:
+    assert slack_app.post(BODY, FORM, headers={}).status == 401
+
+
+def test_healthz_checks_the_store(slack_app: SlackApp) -> None:
+    reply = slack_app.get("/healthz")
+    assert (reply.status, reply.body) == (200, '{"ok": true, "store": "up"}')
+
+
+def test_healthz_is_503_when_the_store_is_down(tmp_path: Path) -> None:
+    down = Store(create_engine(f"sqlite:///{tmp_path}/missing/dir/x.db"))
+    assert store_is_healthy(down) is False
+    statuses: list[str] = []
+    wsgi = build_wsgi(
+        App(signing_secret=SECRET, token_verification_enabled=False, token="xoxb-x"), down
+    )
+    body = b"".join(
+        wsgi(
+            {"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"},
+            lambda status, _headers: statuses.append(status),
+        )
+    )
+    assert statuses == ["503 Service Unavailable"]
+    assert json.loads(body) == {"ok": False, "store": "down"}
+
+
+def test_unknown_path_is_404(slack_app: SlackApp) -> None:
+    assert slack_app.get("/nope").status == 404
