@@ -168,7 +168,9 @@ def slack_app(settings: Settings, fake_slack: FakeSlack, seed_index: Index) -> I
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield SlackApp(f"http://127.0.0.1:{server.server_port}", fake_slack, store)
