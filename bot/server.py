@@ -59,12 +59,11 @@ def build_wsgi(app: App, store: Store) -> WSGIApp:
     return wsgi
 
 
-def build_runtime(settings: Settings) -> tuple[App, Store, LiveIndex]:
+def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App, Store, LiveIndex]:
     """Everything one worker serves with; the corpus is watched and hot-reloaded."""
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     index = LiveIndex(settings.corpus_dirs, settings.aliases)
     store = Store.connect(settings.effective_database_url)
-    app = create_app(settings, index, store)
+    app = create_app(settings, index, store, socket_mode=socket_mode)
     return app, store, index
 
 
@@ -97,8 +96,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    settings.require("SLACK_APP_TOKEN")
-    app, _store, index = build_runtime(settings)
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    app, _store, index = build_runtime(settings, socket_mode=True)
     index.watch(threading.Event())
     log.warning("connecting to Slack over Socket Mode")
     SocketModeHandler(app, settings.slack_app_token).start()

@@ -53,13 +53,23 @@ class Deps:
 
 
 def create_app(
-    settings: Settings, index: SearchIndex, store: Store, client: WebClient | None = None
+    settings: Settings,
+    index: SearchIndex,
+    store: Store,
+    client: WebClient | None = None,
+    *,
+    socket_mode: bool = False,
 ) -> App:
-    """A ready Bolt app; raises ConfigError naming a missing SLACK_* variable."""
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    """A ready Bolt app; raises ConfigError naming a missing SLACK_* variable.
+
+    Over HTTP every request must carry a valid signature. In Socket Mode there is no HTTP
+    endpoint to verify (Slack authenticates the WebSocket with the app token), so the signing
+    secret is not required there."""
+    settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
     app = App(
         # the token travels inside the client (base URL, retry handlers); Bolt takes it there
         signing_secret=settings.slack_signing_secret,
+        request_verification_enabled=not socket_mode,
         client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
         # auth.test at start would make constructing the app a network call
         token_verification_enabled=False,

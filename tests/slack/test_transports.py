@@ -1,0 +1,172 @@
+"""Transports: Socket Mode routing at the handler level, and `hubs-bot serve` for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from slack_bolt.adapter.socket_mode.internals import run_bolt_app
+from slack_sdk.socket_mode.request import SocketModeRequest
+
+from bot.search import Index
+from bot.settings import Settings
+from bot.slack_app import create_app
+from bot.store import Store
+from tests.fake_slack import FakeSlack
+from tests.slack.conftest import SECRET, TOKEN, USER, sign
+
+
+def test_socket_mode_events_reach_the_listeners_once(
+    settings: Settings, seed_index: Index, fake_slack: FakeSlack
+) -> None:
+    """Socket Mode hands Bolt the same payloads (retries included) without signatures."""
+    store = Store.connect(settings.effective_database_url)
+    app = create_app(
+        replace(settings, slack_signing_secret=None), seed_index, store, socket_mode=True
+    )
+    event = {
+        "type": "event_callback",
+        "event_id": "EvSock",
+        "team_id": "T1",
+        "event": {
+            "type": "app_mention",
+            "user": USER,
+            "text": "<@UBOT> yozma",
+            "ts": "3.1",
+            "channel": "C1",
+            "event_ts": "3.1",
+        },
+    }
+    for attempt in (0, 1):  # the original and Slack's retry of it
+        request = SocketModeRequest(
+            type="events_api",
+            envelope_id=f"env{attempt}",
+            payload=event,
+            retry_attempt=attempt,
+            retry_reason="timeout" if attempt else None,
+        )
+        assert run_bolt_app(app, request).status == 200
+    (post,) = fake_slack.wait_for("chat.postMessage")
+    assert post.params["thread_ts"] == "3.1"
+    time.sleep(0.2)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+    command = SocketModeRequest(
+        type="slash_commands",
+        envelope_id="env2",
+        payload={
+            "command": "/hubs",
+            "text": "pitfals",
+            "user_id": USER,
+            "channel_id": "C1",
+            "response_url": fake_slack.response_url,
+        },
+    )
+    assert run_bolt_app(app, command).status == 200
+    (reply,) = fake_slack.wait_for("response_url")
+    assert reply.params["text"] == "Potential pitfalls — Regional Innovation Hubs"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "HUBS_DATA_DIR": str(tmp_path),
+        "WEB_CONCURRENCY": "2",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                    assert json.loads(response.read()) == {"ok": True, "store": "up"}
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail(
+                        f"serve did not come up: {server.stderr.read() if server.stderr else ''}"
+                    )
+                time.sleep(0.2)
+        body = urllib.parse.urlencode(
+            {
+                "command": "/hubs",
+                "text": "yozma",
+                "user_id": USER,
+                "channel_id": "C1",
+                "response_url": fake_slack.response_url,
+            }
+        )
+        request = urllib.request.Request(
+            base + "/slack/events",
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        (reply,) = fake_slack.wait_for("response_url")
+        assert reply.params["text"] == "Potential pitfalls — Regional Innovation Hubs"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert TOKEN not in err and SECRET not in err
+
+
+@pytest.mark.parametrize(
+    ("missing", "command"),
+    [
+        ("SLACK_SIGNING_SECRET", "serve"),
+        ("SLACK_BOT_TOKEN", "serve"),
+        ("SLACK_BOT_TOKEN", "socket"),
+        ("SLACK_APP_TOKEN", "socket"),
+    ],
+)
+def test_missing_secrets_are_one_line(missing: str, command: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_APP_TOKEN": "xapp-1",
+        "HUBS_DATA_DIR": str(tmp_path),
+    }
+    env.pop(missing)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"hubs-bot: {missing} is not set; export it in the environment\n"
