@@ -207,15 +207,15 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: max(limit - len(ELLIPSIS), 0)]
-    open_link = cut.rfind("<")
+    space = cut.rfind(" ")
+    if space > len(cut) * 0.6:
+        cut = cut[:space]
+    open_link = cut.rfind("<")  # after the word cut: a space may sit inside a link's label
     if open_link > cut.rfind(">"):
         cut = cut[:open_link]
     amp = cut.rfind("&")
     if amp > cut.rfind(";") and amp >= len(cut) - 6:
         cut = cut[:amp]
-    space = cut.rfind(" ")
-    if space > len(cut) * 0.6:
-        cut = cut[:space]
     return cut.rstrip() + ELLIPSIS
 
 
