@@ -117,7 +117,7 @@ def bench_size(size: int, n_queries: int, seed: int, root: Path) -> dict:
     return {
         "playbooks": size,
         "sections": len(corpus.sections),
-        "vocabulary": index._vocab_size,
+        "vocabulary": index.vocabulary_size,
         "load_s": round(loaded - started, 3),
         "index_build_s": round(built - loaded, 3),
         "search_cold": summary(cold),

@@ -218,6 +218,11 @@ class Index:
         self._build_vocabulary()
         self._build_playbook_titles()
 
+    @property
+    def vocabulary_size(self) -> int:
+        """Distinct corpus words available for typo correction."""
+        return self._vocab_size
+
     # ------------------------------------------------------------------ build
 
     def _build_documents(self) -> None:

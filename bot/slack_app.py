@@ -9,6 +9,7 @@ their requests instead of turning verification off.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -25,6 +26,8 @@ from bot.slack_client import make_web_client
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+LISTENER_THREADS = 32
 
 
 class SearchIndex(Protocol):
@@ -76,6 +79,9 @@ def create_app(
         # Bolt's own ignoring of its messages needs bot_id, which comes from auth.test; our
         # event listeners filter bots' messages themselves.
         ignoring_self_events_enabled=False,
+        # Listeners ack first, then call Slack; Bolt's default 10 threads let ten slow Web
+        # API calls delay every other ack, so give the pool room.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
     register_listeners(app, Deps(settings, index, store))
     return app

@@ -1,0 +1,184 @@
+"""Slack ack latency of `hubs-bot serve` (gunicorn, real HTTP on 127.0.0.1), and its memory.
+
+    python bench/bench_slack_http.py [--requests 200] [--concurrency 20] [--workers 2]
+
+Starts `hubs-bot serve` against a local fake Slack Web API, sends signed `/hubs` slash
+commands from a thread pool and times each HTTP response (the ack Slack waits up to 3 s
+for), next to `GET /healthz` at the same concurrency: the bare server's floor, measured in
+the same run. Prints p50/p99, the replies that reached the fake Slack, and the RSS of the
+server's processes. Loopback only; bounded in count and time; stops the server itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_slack import running_fake_slack  # noqa: E402
+from tests.slack.conftest import SECRET, TOKEN, sign  # noqa: E402
+
+QUESTIONS = (
+    "pitfalls",
+    "pitfals",
+    "case study china",
+    "who wrote this",
+    "yozma",
+    "help",
+    "list",
+    "quantum error correction",
+    "when to use",
+    "paul graham",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(root_pid: int) -> float:
+    """RSS of a process and its children (gunicorn master + workers), from /proc."""
+    pids, total = {root_pid}, 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().split(") ")[-1].split()
+            if int(fields[1]) == root_pid:
+                pids.add(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def timed(request: urllib.request.Request) -> float:
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+        assert response.status == 200
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    rng = random.Random(1)
+    with running_fake_slack() as fake, tempfile.TemporaryDirectory() as data:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.base_url,
+            "HUBS_DATA_DIR": data,
+            "WEB_CONCURRENCY": str(args.workers),
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    timed(urllib.request.Request(base + "/healthz"))
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("server did not start") from None
+                    time.sleep(0.2)
+            for _ in range(20):  # warm every worker
+                timed(urllib.request.Request(base + "/healthz"))
+
+            def command(i: int) -> float:
+                body = urllib.parse.urlencode(
+                    {
+                        "command": "/hubs",
+                        "text": rng.choice(QUESTIONS),
+                        "user_id": "U1",
+                        "channel_id": "C1",
+                        "response_url": fake.response_url,
+                        "trigger_id": str(i),
+                    }
+                )
+                return timed(
+                    urllib.request.Request(
+                        base + "/slack/events",
+                        data=body.encode(),
+                        method="POST",
+                        headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+                    )
+                )
+
+            with ThreadPoolExecutor(args.concurrency) as pool:
+                floor = list(
+                    pool.map(
+                        lambda _: timed(urllib.request.Request(base + "/healthz")),
+                        range(args.requests),
+                    )
+                )
+                started = time.perf_counter()
+                acks = list(pool.map(command, range(args.requests)))
+                wall = time.perf_counter() - started
+            fake.wait_for("response_url", args.requests, timeout=60)
+            memory = rss_mb(server.pid)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    print(
+        f"{args.requests} signed /hubs commands, {args.concurrency} concurrent, "
+        f"{args.workers} gunicorn workers x 8 threads, 2-core machine"
+    )
+    print(
+        f"  ack    p50 {percentile(acks, 50):6.1f} ms   p99 {percentile(acks, 99):6.1f} ms   "
+        f"mean {statistics.fmean(acks):6.1f} ms   ({args.requests / wall:.0f} commands/s)"
+    )
+    print(
+        f"  floor  p50 {percentile(floor, 50):6.1f} ms   p99 {percentile(floor, 99):6.1f} ms   "
+        "(GET /healthz, same server, same concurrency)"
+    )
+    print(
+        f"  ratio  p50 {percentile(acks, 50) / percentile(floor, 50):6.1f}x  "
+        f"p99 {percentile(acks, 99) / percentile(floor, 99):6.1f}x"
+    )
+    print(
+        f"  replies delivered to the fake Slack: {len(fake.calls_to('response_url'))}"
+        f"/{args.requests}"
+    )
+    print(f"  RSS (master + workers): {memory:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
