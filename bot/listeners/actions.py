@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from bot import render
+from bot.corpus import Section
 from bot.listeners.queries import search_for_rank
 from bot.listeners.replies import explain, post_message, slack_error
 
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GONE = "That part of the playbooks has changed since; ask again with `/hubs`."
+
+
+def section_or_gone(deps: Deps, key: str, respond: Respond) -> Section | None:
+    """The section a button points at; when a corpus reload removed it, say so."""
+    section = deps.index.corpus.section(key)
+    if section is None:
+        respond(response_type="ephemeral", replace_original=False, text=GONE)
+    return section
 
 
 def register(app: App, deps: Deps) -> None:
@@ -65,18 +74,16 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        section = deps.index.corpus.section(action["value"])
+        section = section_or_gone(deps, action["value"], respond)
         if section is None:
-            respond(response_type="ephemeral", replace_original=False, text=GONE)
             return
         client.views_open(trigger_id=body["trigger_id"], view=render.section_modal(section))
 
     @app.action(render.SUGGESTION_PATTERN)
     def suggestion(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
-        section = deps.index.corpus.section(action["value"])
+        section = section_or_gone(deps, action["value"], respond)
         if section is None:
-            respond(response_type="ephemeral", replace_original=False, text=GONE)
             return
         text, blocks = render.section_message(section)
         respond(response_type="ephemeral", replace_original=True, text=text, blocks=blocks)
@@ -85,9 +92,8 @@ def register(app: App, deps: Deps) -> None:
     def more_like_this(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         """From a digest post: another playbook's section of the same kind, just for you."""
         ack()
-        section = deps.index.corpus.section(action["value"])
+        section = section_or_gone(deps, action["value"], respond)
         if section is None:
-            respond(response_type="ephemeral", replace_original=False, text=GONE)
             return
         response = deps.index.search(section.heading, limit=10)
         others = [i for i, r in enumerate(response.results) if r.section.key != section.key]

@@ -113,6 +113,21 @@ class SlackApp:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.post(body, "application/x-www-form-urlencoded")
 
+    def shortcut(self, message: dict[str, Any]) -> Reply:
+        """The "Find in playbooks" message shortcut on ``message``."""
+        payload = {
+            "type": "message_action",
+            "callback_id": "find_in_playbooks",
+            "user": {"id": USER},
+            "channel": {"id": CHANNEL},
+            "team": {"id": "T1"},
+            "trigger_id": "t",
+            "response_url": self.fake.response_url,
+            "message": message,
+        }
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded")
+
     def event(
         self, event: dict[str, Any], event_id: str = "Ev1", retry_num: int | None = None
     ) -> Reply:

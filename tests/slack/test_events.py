@@ -123,22 +123,7 @@ def test_rate_limited_post_is_retried(slack_app: SlackApp) -> None:
 
 
 def test_message_shortcut_answers_in_the_thread(slack_app: SlackApp) -> None:
-    payload = {
-        "type": "message_action",
-        "callback_id": "find_in_playbooks",
-        "user": {"id": USER},
-        "channel": {"id": CHANNEL},
-        "team": {"id": "T1"},
-        "trigger_id": "t",
-        "response_url": slack_app.fake.response_url,
-        "message": {"ts": "1.9", "text": "How did Hangzhou set up its AI zone?"},
-    }
-    import urllib.parse
-
-    slack_app.post(
-        urllib.parse.urlencode({"payload": json.dumps(payload)}),
-        "application/x-www-form-urlencoded",
-    )
+    slack_app.shortcut({"ts": "1.9", "text": "How did Hangzhou set up its AI zone?"})
     (post,) = slack_app.fake.wait_for("chat.postMessage")
     assert post.params["thread_ts"] == "1.9"
     assert "Case study" in post.params["text"]
@@ -146,22 +131,7 @@ def test_message_shortcut_answers_in_the_thread(slack_app: SlackApp) -> None:
 
 def test_message_shortcut_where_the_bot_is_absent_answers_privately(slack_app: SlackApp) -> None:
     slack_app.fake.fail("chat.postMessage", error="not_in_channel")
-    payload = {
-        "type": "message_action",
-        "callback_id": "find_in_playbooks",
-        "user": {"id": USER},
-        "channel": {"id": CHANNEL},
-        "team": {"id": "T1"},
-        "trigger_id": "t",
-        "response_url": slack_app.fake.response_url,
-        "message": {"ts": "2.0", "text": "yozma"},
-    }
-    import urllib.parse
-
-    slack_app.post(
-        urllib.parse.urlencode({"payload": json.dumps(payload)}),
-        "application/x-www-form-urlencoded",
-    )
+    slack_app.shortcut({"ts": "2.0", "text": "yozma"})
     (reply,) = slack_app.fake.wait_for("response_url")
     assert reply.params["response_type"] == "ephemeral"
     assert "Only you can see this answer." in json.dumps(reply.params["blocks"])
