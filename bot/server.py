@@ -82,6 +82,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("timeout", 30)
             self.cfg.set("graceful_timeout", 30)
             self.cfg.set("accesslog", None)
+            # no runtime control socket: unused here, and two servers on one host would
+            # fight over its default path
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, index, watcher
             app, store, index = build_runtime(settings)

@@ -158,9 +158,11 @@ class Store:
     def migrate(self) -> int:
         """Apply missing migrations; safe when several processes start at once."""
         with self.engine.begin() as conn:
-            metadata.create_all(conn, tables=[schema_version])
-            if self._dialect == "postgresql":  # serialise concurrent upgrades
+            if self._dialect == "postgresql":
+                # first thing: replicas starting together would race even to create the
+                # version table (found by tests/slack/test_replicas.py)
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+            metadata.create_all(conn, tables=[schema_version])
             current = conn.execute(select(schema_version.c.version)).scalar()
             if current is None:
                 conn.execute(self._insert_ignore(schema_version).values(id=1, version=0))

@@ -95,3 +95,9 @@ def test_bag_cycles(database_url: str) -> None:
     assert store.start_cycle("C1", ["a"]) == 2
     assert [e.cycle for e in store.bag("C1")] == [2]
     assert store.bag("C2") == []
+
+
+def test_replicas_starting_together_migrate_once(database_url: str) -> None:
+    stores = race(4, lambda _i: Store.connect(database_url))
+    with stores[0].engine.connect() as conn:
+        assert conn.execute(select(schema_version.c.version)).scalar_one() == len(MIGRATIONS)

@@ -1,0 +1,112 @@
+"""Two `hubs-bot serve` processes on one PostgreSQL: a Slack event is answered once.
+
+Slack may deliver an event to any replica behind the load balancer, and retry it on another;
+the claim in the shared store is what keeps the reply single.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.concurrency import race
+from tests.databases import PostgresCluster
+from tests.fake_slack import FakeSlack
+from tests.slack.conftest import SECRET, TOKEN, USER, sign
+from tests.slack.test_transports import _free_port
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def replicas(
+    postgres_cluster: PostgresCluster, fake_slack: FakeSlack, tmp_path: Path
+) -> Iterator[list[str]]:
+    database = postgres_cluster.create_database()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "HUBS_DATABASE_URL": database,
+        "HUBS_DATA_DIR": str(tmp_path),
+        "WEB_CONCURRENCY": "1",
+    }
+    ports = [_free_port(), _free_port()]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env=env,
+            stderr=(tmp_path / f"serve-{port}.log").open("w"),
+        )
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url in urls:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/healthz", timeout=2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"replica {url} did not start")
+                    time.sleep(0.2)
+        yield urls
+    finally:
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=30)
+
+
+def deliver(url: str, event_id: str, ts: str, retry: int | None) -> int:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": event_id,
+            "event": {
+                "type": "app_mention",
+                "user": USER,
+                "channel": "C1",
+                "text": "<@UBOT> yozma",
+                "ts": ts,
+                "event_ts": ts,
+            },
+        }
+    )
+    headers = {"Content-Type": "application/json", **sign(body)}
+    if retry is not None:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    request = urllib.request.Request(url + "/slack/events", data=body.encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def test_the_same_event_on_two_replicas_is_answered_once(
+    replicas: list[str], fake_slack: FakeSlack
+) -> None:
+    # at the same instant on both, the second copy marked as Slack's retry
+    statuses = race(2, lambda i: deliver(replicas[i], "EvR1", "5.1", None if i == 0 else 1))
+    assert statuses == [200, 200]
+    # and later, retried again on each replica in turn
+    assert deliver(replicas[1], "EvR1", "5.1", 2) == 200
+    assert deliver(replicas[0], "EvR1", "5.1", 3) == 200
+    fake_slack.wait_for("chat.postMessage")
+    time.sleep(0.5)
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert len(posts) == 1 and posts[0].params["thread_ts"] == "5.1"
+    # a different event still gets its own reply
+    deliver(replicas[1], "EvR2", "5.2", None)
+    assert fake_slack.wait_for("chat.postMessage", 2)[1].params["thread_ts"] == "5.2"
