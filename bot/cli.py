@@ -8,6 +8,7 @@ The contract (DESIGN.md) is::
     hubs-bot socket
     hubs-bot digest --preview | --post-now [--channel C] | --history
     hubs-bot clock
+    hubs-bot stats [--days N] [--format text|csv|json]
 
 Usage errors exit 2 with one line; user-fixable problems (missing env var, bad config) exit 2
 with one line; bugs get a traceback in the log, never a half-printed answer.
@@ -41,14 +42,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if not 1 <= number <= 100:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 100, got {number}")
-    return number
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {number}")
+        return number
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ask", parents=[corpus_opt], help="answer a question from the playbooks"
     )
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
-    ask.add_argument("--limit", type=_positive_int, default=None, help="results (default 3)")
+    ask.add_argument("--limit", type=_int_between(1, 100), default=None, help="results (default 3)")
     ask.add_argument("query", nargs="*", help="the question; none = one question per stdin line")
     ask.set_defaults(handler=cmd_ask)
 
@@ -100,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--channel", help="channel ID (default $HUBS_DIGEST_CHANNEL)")
     digest.add_argument("--force", action="store_true", help="post even if this week is done")
     digest.set_defaults(handler=_lazy("bot.digest_cli", "cmd_digest"))
+
+    stats = commands.add_parser("stats", help="top questions, unanswered ones, worst feedback")
+    stats.add_argument("--days", type=_int_between(1, 3650), default=30, help="period (default 30)")
+    stats.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    stats.set_defaults(handler=_lazy("bot.stats", "cmd_stats"))
 
     clock = commands.add_parser(
         "clock", parents=[corpus_opt], help="run the weekly digest scheduler"

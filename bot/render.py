@@ -27,6 +27,8 @@ ACTION_OPEN_SECTION = "open_section"
 ACTION_MORE_LIKE_THIS = "more_like_this"
 ACTION_SHARE = "share_result"
 ACTION_NEXT = "next_result"
+ACTION_FEEDBACK = "feedback"  # suffixed _up / _down
+FEEDBACK_PATTERN = re.compile(rf"^{ACTION_FEEDBACK}_(up|down)$")
 ACTION_SUGGESTION = "suggestion"  # suffixed _0, _1, _2: action ids must be unique per block
 SUGGESTION_PATTERN = re.compile(rf"^{ACTION_SUGGESTION}_\d+$")
 
@@ -90,6 +92,20 @@ def parse_result_state(value: str) -> tuple[str, int]:
     return str(data["q"]), max(int(data.get("n", 0)), 0)
 
 
+def feedback_buttons(query: str, section: Section) -> list[dict]:
+    """👍 / 👎 on an answer, carrying the question and the section they judge."""
+    state = json.dumps({"q": query[:200], "k": section.key}, ensure_ascii=False)
+    return [
+        bk.button("👍", f"{ACTION_FEEDBACK}_up", state),
+        bk.button("👎", f"{ACTION_FEEDBACK}_down", state),
+    ]
+
+
+def parse_feedback(value: str) -> tuple[str, str]:
+    data = json.loads(value)
+    return str(data["q"]), str(data["k"])
+
+
 def user_mention(user_id: str | None) -> str:
     """``<@U…>`` only for a real user id, so no payload can smuggle in ``<!channel>``."""
     return f"<@{user_id}>" if user_id and _USER_ID.match(user_id) else "someone"
@@ -149,7 +165,7 @@ def answer_message(
         if rank + 1 < len(response.results):  # callers search one past the shown rank
             buttons.append(bk.button("Next match ›", ACTION_NEXT, state))
         buttons.append(bk.button("Open full section", ACTION_OPEN_SECTION, section.key))
-        blocks.append(bk.actions(*buttons))
+        blocks.append(bk.actions(*buttons, *feedback_buttons(response.query, section)))
     text = bk.fallback_text(f"{section.heading} — {section.playbook_title}")
     return text, bk.fit_message(blocks)
 
@@ -235,6 +251,7 @@ def thread_reply(response: SearchResponse, corpus: Corpus) -> Message:
         lines = "\n".join(f"• {link(r.url, r.text)}" for r in refs)
         blocks.append(bk.section(f"*References*\n{lines}"))
     blocks.append(footer)
+    blocks.append(bk.actions(*feedback_buttons(response.query, section)))
     return bk.fallback_text(f"{section.playbook_title} › {section.heading}"), bk.fit_message(blocks)
 
 

@@ -35,6 +35,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
     select,
     update,
 )
@@ -87,11 +88,36 @@ slack_events = Table(
 )
 
 
+query_log = Table(
+    "query_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("source", String(16), nullable=False),  # slash | mention | dm | shortcut
+    Column("query", String(200), nullable=False),  # folded, one line, truncated
+    Column("section_key", String(512)),  # the answer shown first; NULL = no match
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("voter", String(64), primary_key=True),  # a hash of team+user, not the user id
+    Column("query", String(200), primary_key=True),
+    Column("section_key", String(512), primary_key=True),
+    Column("vote", Integer, nullable=False),  # +1 / -1; a second click replaces the first
+    Column("voted_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
 def _v1_initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[digest_runs, digest_bag, slack_events])
 
 
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1_initial,)
+def _v2_feedback(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[query_log, feedback])
+
+
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1_initial, _v2_feedback)
 """Migration *n* (1-based) upgrades schema version n-1 to n. Append; never edit old ones."""
 
 RunStatus = str  # "claimed" | "posted" | "failed"
@@ -118,6 +144,11 @@ class BagEntry:
     cycle: int
     position: int
     drawn_week: str | None
+
+
+def normalise_query(query: str) -> str:
+    """How a question is kept for stats: one line, case-folded, at most 200 characters."""
+    return " ".join(query.casefold().split())[:200]
 
 
 def utcnow() -> datetime:
@@ -149,6 +180,7 @@ class Store:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(url, pool_pre_ping=True)
         store = cls(engine)
@@ -157,7 +189,7 @@ class Store:
 
     def migrate(self) -> int:
         """Apply missing migrations; safe when several processes start at once."""
-        with self.engine.begin() as conn:
+        with self.engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
             if self._dialect == "postgresql":
                 # first thing: replicas starting together would race even to create the
                 # version table (found by tests/slack/test_replicas.py)
@@ -204,6 +236,57 @@ class Store:
                 delete(slack_events).where(slack_events.c.received_at < utcnow() - older_than)
             )
         return result.rowcount
+
+    # ------------------------------------------------------------------ usage and feedback
+
+    def record_query(self, source: str, query: str, section_key: str | None) -> None:
+        """One row per question asked in Slack: what people look for, and what is missing."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(query_log).values(
+                    asked_at=utcnow(),
+                    source=source,
+                    query=normalise_query(query),
+                    section_key=section_key,
+                )
+            )
+
+    def record_feedback(self, voter: str, query: str, section_key: str, vote: int) -> None:
+        """👍 (+1) or 👎 (-1) on an answer; the voter's latest click counts."""
+        values = {
+            "voter": voter,
+            "query": normalise_query(query),
+            "section_key": section_key,
+            "vote": 1 if vote > 0 else -1,
+            "voted_at": utcnow(),
+        }
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                update(feedback)
+                .where(
+                    feedback.c.voter == values["voter"],
+                    feedback.c.query == values["query"],
+                    feedback.c.section_key == section_key,
+                )
+                .values(vote=values["vote"], voted_at=values["voted_at"])
+            )
+            if updated.rowcount == 0:
+                conn.execute(self._insert_ignore(feedback).values(**values))
+
+    def usage_since(self, since: datetime) -> tuple[list[tuple], list[tuple]]:
+        """(query rows, feedback rows) since a moment, for `hubs-bot stats`."""
+        with self.engine.connect() as conn:
+            queries = conn.execute(
+                select(query_log.c.query, query_log.c.section_key, query_log.c.source).where(
+                    query_log.c.asked_at >= since
+                )
+            ).all()
+            votes = conn.execute(
+                select(feedback.c.section_key, feedback.c.vote, feedback.c.query).where(
+                    feedback.c.voted_at >= since
+                )
+            ).all()
+        return [tuple(r) for r in queries], [tuple(r) for r in votes]
 
     # ------------------------------------------------------------------ digest runs
 
@@ -388,12 +471,21 @@ def _to_run(row) -> DigestRun:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets the web process read while the clock writes; busy_timeout waits for locks."""
+    """WAL lets the web process read while the clock writes; busy_timeout waits for locks.
+    The driver's own implicit transactions are turned off so ``_sqlite_begin`` decides."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Emit BEGIN ourselves (pysqlite skips it before DDL): a migration asks for IMMEDIATE,
+    taking the write lock first, so processes starting together upgrade one at a time."""
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def open_store(database_url: str) -> Store:

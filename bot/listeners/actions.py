@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,8 @@ def section_or_gone(deps: Deps, key: str, respond: Respond) -> Section | None:
 
 
 def register(app: App, deps: Deps) -> None:
+    register_feedback(app, deps)
+
     @app.action(render.ACTION_SHARE)
     def share(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
@@ -106,3 +109,25 @@ def register(app: App, deps: Deps) -> None:
             return
         text, blocks = render.answer_message(response, others[0])
         respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+
+
+def voter_id(body: dict[str, Any]) -> str:
+    """Feedback is kept per voter without keeping who voted: a hash of team and user."""
+    team = (body.get("team") or {}).get("id", "")
+    user = (body.get("user") or {}).get("id", "")
+    return hashlib.sha256(f"{team}:{user}".encode()).hexdigest()[:32]
+
+
+def register_feedback(app: App, deps: Deps) -> None:
+    @app.action(render.FEEDBACK_PATTERN)
+    def feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        question, section_key = render.parse_feedback(action["value"])
+        vote = 1 if action["action_id"].endswith("_up") else -1
+        deps.store.record_feedback(voter_id(body), question, section_key, vote)
+        thanks = (
+            "Thanks! Glad it helped."
+            if vote > 0
+            else ("Thanks — noted. The playbook authors see what did not help (`hubs-bot stats`).")
+        )
+        respond(response_type="ephemeral", replace_original=False, text=thanks)

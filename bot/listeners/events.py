@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from bot import render
-from bot.listeners.queries import has_topic, slack_text_to_query
+from bot.listeners.queries import ask, has_topic, slack_text_to_query
 from bot.listeners.replies import post_message, slack_error
 
 if TYPE_CHECKING:
@@ -50,10 +50,15 @@ def from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
 
 
 def answer_in_thread(
-    deps: Deps, client: WebClient, event: dict[str, Any], question: str, thread_ts: str | None
+    deps: Deps,
+    client: WebClient,
+    event: dict[str, Any],
+    question: str,
+    thread_ts: str | None,
+    source: str,
 ) -> None:
     channel = event["channel"]
-    response = deps.index.search(question, limit=2)
+    response = ask(deps, question, source, limit=2)
     text, blocks = render.thread_reply(response, deps.index.corpus)
     try:
         post_message(client, channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
@@ -76,7 +81,7 @@ def register(app: App, deps: Deps) -> None:
             question = parent_text(client, channel, event["thread_ts"]) or question
         react(client, "reactions_add", channel, ts)
         try:
-            answer_in_thread(deps, client, event, question, thread_ts)
+            answer_in_thread(deps, client, event, question, thread_ts, "mention")
         finally:
             react(client, "reactions_remove", channel, ts)
 
@@ -89,7 +94,7 @@ def register(app: App, deps: Deps) -> None:
         if not first_time(deps, body, event):
             return
         question = slack_text_to_query(event.get("text", ""))
-        answer_in_thread(deps, client, event, question, event.get("thread_ts"))
+        answer_in_thread(deps, client, event, question, event.get("thread_ts"), "dm")
 
 
 def parent_text(client: WebClient, channel: str, thread_ts: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,8 @@ from bot.tokens import is_stopword, words
 
 if TYPE_CHECKING:
     from bot.slack_app import Deps
+
+log = logging.getLogger(__name__)
 
 _USER_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _LABELLED = re.compile(r"<(?:https?://|mailto:|#C)[^|>]*\|([^>]*)>")
@@ -37,6 +40,27 @@ def has_topic(question: str, deps: Deps) -> bool:
     return any(w not in intent and w not in typed and not is_stopword(w) for w in words(question))
 
 
+def ask(deps: Deps, question: str, source: str, limit: int) -> SearchResponse:
+    """Search, and log the question for `hubs-bot stats` (a logging failure never costs the
+    user the answer)."""
+    response = deps.index.search(question, limit=limit)
+    first = response.results[0].section.key if response.results else None
+    try:
+        deps.store.record_query(source, response.query, first)
+    except Exception:  # the database being down must not stop answers
+        log.exception("could not record the question", extra={"source": source})
+    log.info(
+        "question answered",
+        extra={
+            "source": source,
+            "section": first,
+            "no_match": first is None,
+            "words": len(response.query.split()),
+        },
+    )
+    return response
+
+
 def search_for_rank(deps: Deps, question: str, rank: int) -> SearchResponse:
     """Enough results to show ``rank`` and to know whether a next one exists."""
     return deps.index.search(question, limit=max(rank + 2, deps.settings.result_limit))
@@ -50,7 +74,7 @@ def command_reply(text: str, deps: Deps) -> render.Message:
         return render.help_message(corpus, deps.settings.digest_channel, deps.next_digest_run())
     if keyword == "list":
         return render.list_message(corpus)
-    response = search_for_rank(deps, text, 0)
+    response = ask(deps, text, "slash", max(2, deps.settings.result_limit))
     if response.no_match:
         return render.no_match_message(response)
     return render.answer_message(response, 0)

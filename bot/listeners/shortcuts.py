@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import render
 from bot.blocks import context
-from bot.listeners.queries import slack_text_to_query
+from bot.listeners.queries import ask, slack_text_to_query
 from bot.listeners.replies import explain, post_message, slack_error
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id")
-        response = deps.index.search(slack_text_to_query(message.get("text", "")), limit=2)
+        response = ask(deps, slack_text_to_query(message.get("text", "")), "shortcut", limit=2)
         text, blocks = render.thread_reply(response, deps.index.corpus)
         try:
             post_message(

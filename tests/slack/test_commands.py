@@ -31,7 +31,12 @@ def test_pitfalls_answers_with_the_section_and_buttons(slack_app: SlackApp) -> N
     assert "<https://link.springer.com/article/10.1007/s11187-010-9298-z|Yozma Program>" in passage
     actions = blocks[-1]["elements"]
     # the only pitfalls section in the corpus: no "Next match" to offer
-    assert [a["action_id"] for a in actions] == ["share_result", "open_section"]
+    assert [a["action_id"] for a in actions] == [
+        "share_result",
+        "open_section",
+        "feedback_up",
+        "feedback_down",
+    ]
     assert json.loads(actions[0]["value"]) == {"q": "pitfalls", "n": 0}
     assert actions[1]["value"] == "regional-innovation-hubs#potential-pitfalls"
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
@@ -117,4 +122,6 @@ def test_next_match_is_offered_when_there_is_one(slack_app: SlackApp) -> None:
         "share_result",
         "next_result",
         "open_section",
+        "feedback_up",
+        "feedback_down",
     ]

@@ -1,0 +1,68 @@
+"""Questions and 👍/👎 are recorded; `hubs-bot stats` turns them into a content-gap report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.cli import main
+from bot.settings import Settings
+from bot.stats import build_report
+from tests.slack.conftest import SlackApp
+
+
+def vote(app: SlackApp, direction: str, query: str, key: str, user: str = "U0USER1") -> None:
+    value = json.dumps({"q": query, "k": key})
+    app.action(f"feedback_{direction}", value, user={"id": user})
+
+
+def test_answers_and_gaps_are_logged_and_votes_counted(slack_app: SlackApp) -> None:
+    for text in ("pitfalls", "Pitfalls", "quantum error correction", "help"):
+        slack_app.command(text)
+    slack_app.fake.wait_for("response_url", 4)
+    key = "regional-innovation-hubs#potential-pitfalls"
+    vote(slack_app, "down", "pitfalls", key)
+    vote(slack_app, "up", "pitfalls", key)  # the same person changes their mind: one vote
+    vote(slack_app, "down", "pitfalls", key, user="U0USER2")
+    replies = slack_app.fake.wait_for("response_url", 7)[4:]
+    assert [r.params["text"].split("!")[0].split(" —")[0] for r in replies] == [
+        "Thanks",
+        "Thanks",
+        "Thanks",
+    ]
+    report = build_report(slack_app.store, days=7)
+    assert report.questions == 3  # help is not a question
+    assert report.top_queries[0] == ("pitfalls", 2)
+    assert report.no_match_queries == [("quantum error correction", 1)]
+    (worst,) = report.worst_sections
+    assert (worst.section, worst.up, worst.down) == (key, 1, 1)
+    assert (
+        build_report(slack_app.store, days=7, now=datetime.now(UTC) + timedelta(days=8)).questions
+        == 0
+    )
+
+
+def test_stats_command_formats(
+    slack_app: SlackApp,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    slack_app.command("zeppelin maintenance")
+    slack_app.fake.wait_for("response_url")
+    monkeypatch.setenv("HUBS_DATA_DIR", str(settings.data_dir))
+    assert main(["stats"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Last 30 days: 1 questions, 100% unanswered.")
+    assert "Unanswered (what the playbooks lack):\n      1  zeppelin maintenance" in text
+    assert main(["stats", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["kind", "key", "count", "up", "down"]
+    assert ["unanswered", "zeppelin maintenance", "1", "", ""] in rows
+    assert main(["stats", "--format", "json", "--days", "1"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["no_match_rate"] == 1.0 and data["days"] == 1
