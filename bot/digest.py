@@ -15,17 +15,17 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.corpus import Corpus, Item, Section, load_corpus
 from bot.render import render_digest_message
 from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.slack_client import make_web_client, post_message, slack_error
 from bot.store import BagEntry, DigestRun, Store
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ DIGEST_HEADINGS = ("case study", "potential pitfalls")
 STALE_CLAIM = timedelta(minutes=15)
 RETRY_BASE = timedelta(minutes=5)
 RETRY_MAX = timedelta(hours=6)
-PLAIN_TEXT_FALLBACK_ERRORS = frozenset({"invalid_blocks", "msg_too_long", "invalid_blocks_format"})
 METADATA_EVENT = "hubs_digest"
 
 
@@ -244,7 +243,7 @@ class Digest:
         except SlackApiError as exc:
             log.warning(
                 "cannot check a stale digest claim; not reposting",
-                extra={"channel": self.channel, "week": run.week, "error": _error(exc)},
+                extra={"channel": self.channel, "week": run.week, "error": slack_error(exc)},
             )
             return True  # unknown: never risk a duplicate; `digest --post-now --force` decides
         for message in history.get("messages", []):
@@ -263,26 +262,14 @@ class Digest:
         text, blocks = render_digest_message(item.section, item.item, run.week)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"week": run.week}}
         try:
-            try:
-                response = self.client.chat_postMessage(
-                    channel=self.channel,
-                    text=text,
-                    blocks=blocks,
-                    metadata=metadata,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                )
-            except SlackApiError as exc:
-                if _error(exc) not in PLAIN_TEXT_FALLBACK_ERRORS:
-                    raise
-                log.warning("digest blocks rejected; posting as text", extra={"error": _error(exc)})
-                response = self.client.chat_postMessage(
-                    channel=self.channel, text=text, metadata=metadata
-                )
+            response = post_message(
+                self.client, channel=self.channel, text=text, blocks=blocks, metadata=metadata
+            )
         except Exception as exc:
-            error = _error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            error = slack_error(exc)
             delay = min(RETRY_BASE * 2 ** (run.attempts - 1), RETRY_MAX)
             self.store.mark_failed(run.id, error, now + delay, now)
+            metrics.DIGEST_POSTS.labels("failed").inc()
             log.error(
                 "digest post failed; will retry",
                 extra={
@@ -299,6 +286,7 @@ class Digest:
         ts = str(response["ts"])
         self.store.mark_posted(run.id, ts, now)
         self.store.mark_drawn(self.channel, item.id, run.week)
+        metrics.DIGEST_POSTS.labels("posted").inc()
         log.info(
             "digest posted",
             extra={"channel": self.channel, "week": run.week, "item": item.id, "ts": ts},
@@ -314,16 +302,6 @@ class Digest:
         if item is not None:
             self.store.set_run_item(run.id, item.id)
         return item
-
-
-def _error(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        data: Any = exc.response.data if exc.response is not None else {}
-        if isinstance(data, dict) and data.get("error"):
-            return str(data["error"])
-        status = getattr(exc.response, "status_code", None)
-        return f"http_{status}" if status else "slack_error"
-    return type(exc).__name__
 
 
 def history_lines(runs: Sequence[DigestRun]) -> list[str]:

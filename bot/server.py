@@ -8,9 +8,13 @@ actions), ``GET /healthz`` (checks the store, 503 when it is down).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
+import os
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,13 +24,17 @@ from sqlalchemy import text
 
 from bot.live_index import LiveIndex
 from bot.settings import Settings
-from bot.slack_app import create_app
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+
+# bot.metrics and bot.slack_app (which imports it) are imported inside functions: `serve`
+# must set PROMETHEUS_MULTIPROC_DIR before prometheus_client is first imported, or the
+# workers' counters are invisible to /metrics.
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -43,10 +51,19 @@ def store_is_healthy(store: Store) -> bool:
 
 def build_wsgi(app: App, store: Store) -> WSGIApp:
     """Bolt for Slack's POSTs, plus a health check for load balancers and orchestrators."""
+    from bot import metrics
+
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == METRICS_PATH and method == "GET":
+            page, content_type = metrics.exposition()
+            start_response(
+                "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(page)))]
+            )
+            return [page]
+        if path == HEALTH_PATH and method == "GET":
             healthy = store_is_healthy(store)
             body = json.dumps({"ok": healthy, "store": "up" if healthy else "down"}).encode()
             status = "200 OK" if healthy else "503 Service Unavailable"
@@ -54,13 +71,44 @@ def build_wsgi(app: App, store: Store) -> WSGIApp:
                 status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
             )
             return [body]
-        return bolt(environ, start_response)
+        return _measured(bolt, environ, start_response)
 
     return wsgi
 
 
+def _measured(
+    bolt: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """One log line and two metrics per Slack request: kind, status, time to the ack.
+    No user text and no tokens."""
+    from bot import metrics
+
+    started = time.perf_counter()
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)  # Bolt reads it again
+    kind = metrics.request_kind(body, environ.get("CONTENT_TYPE") or "")
+    status: list[str] = []
+
+    def capture(code: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+        status.append(code.split()[0])
+        return start_response(code, headers, *exc)
+
+    result = list(bolt(environ, capture))
+    elapsed = time.perf_counter() - started
+    code = status[0] if status else "500"
+    metrics.REQUESTS.labels(kind, code).inc()
+    metrics.LATENCY.labels(kind).observe(elapsed)
+    log.info(
+        "slack request", extra={"kind": kind, "status": code, "ack_ms": round(elapsed * 1000, 1)}
+    )
+    return result
+
+
 def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App, Store, LiveIndex]:
     """Everything one worker serves with; the corpus is watched and hot-reloaded."""
+    from bot.slack_app import create_app
+
     index = LiveIndex(settings.corpus_dirs, settings.aliases)
     store = Store.connect(settings.effective_database_url)
     app = create_app(settings, index, store, socket_mode=socket_mode)
@@ -72,6 +120,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     port = args.port or settings.port
+    if settings.web_workers > 1:  # let /metrics add up every worker's counters
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hubs-metrics-"))
 
     class HubsServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -85,6 +135,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             # no runtime control socket: unused here, and two servers on one host would
             # fight over its default path
             self.cfg.set("control_socket_disable", True)
+            self.cfg.set("child_exit", _forget_worker_metrics)
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, index, watcher
             app, store, index = build_runtime(settings)
@@ -94,6 +145,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     log.warning("serving Slack on HTTP", extra={"port": port, "workers": settings.web_workers})
     HubsServer().run()
     return 0
+
+
+def _forget_worker_metrics(_server: object, worker: object) -> None:
+    """gunicorn hook: a dead worker's live gauges must not linger in /metrics."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
 
 
 def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,14 +7,23 @@ to report or record — never swallowed here.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 
+from bot import metrics
+
+log = logging.getLogger(__name__)
+
 DEFAULT_TIMEOUT_S = 10
+RETRY_AS_TEXT = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long"})
 MAX_RETRIES = 2
 
 
@@ -31,3 +40,36 @@ def make_web_client(
             ServerErrorRetryHandler(max_retry_count=MAX_RETRIES),
         ],
     )
+
+
+def slack_error(exc: Exception) -> str:
+    """The short name of a failed call: Slack's ``error`` field (``not_in_channel``), else
+    ``http_<status>``, else the exception's class (a timeout, a refused connection)."""
+    if isinstance(exc, SlackApiError):
+        data = exc.response.data if exc.response is not None else None
+        if isinstance(data, dict) and data.get("error"):
+            return str(data["error"])
+        status = getattr(exc.response, "status_code", None)
+        return f"http_{status}" if status else "slack_error"
+    return type(exc).__name__
+
+
+def count_error(method: str, exc: Exception) -> str:
+    """Count a Web API error for /metrics; returns its short name for logging."""
+    error = slack_error(exc)
+    metrics.SLACK_ERRORS.labels(method, error).inc()
+    return error
+
+
+def post_message(client: WebClient, **kwargs: Any) -> dict[str, Any]:
+    """chat.postMessage with links unfurled off; a post whose blocks Slack refuses
+    (``invalid_blocks``, ``msg_too_long``) is sent again as its plain text, never dropped."""
+    try:
+        response = client.chat_postMessage(unfurl_links=False, unfurl_media=False, **kwargs)
+    except SlackApiError as exc:
+        if count_error("chat.postMessage", exc) not in RETRY_AS_TEXT or "blocks" not in kwargs:
+            raise
+        log.warning("blocks rejected; sending text", extra={"error": slack_error(exc)})
+        kwargs.pop("blocks")
+        response = client.chat_postMessage(**kwargs)
+    return response.data  # type: ignore[return-value]

@@ -15,6 +15,8 @@ migrations need branching or downgrades.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -475,9 +477,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     The driver's own implicit transactions are turned off so ``_sqlite_begin`` decides."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL is a property of the file, set once; switching ignores busy_timeout, so processes
+    # opening a new database together retry rather than fail.
+    for attempt in range(50):
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            break
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            time.sleep(0.05 * (attempt + 1))
     cursor.close()
 
 

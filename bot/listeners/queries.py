@@ -6,7 +6,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from bot import render
+from bot import metrics, render
 from bot.search import SearchResponse
 from bot.tokens import is_stopword, words
 
@@ -49,6 +49,7 @@ def ask(deps: Deps, question: str, source: str, limit: int) -> SearchResponse:
         deps.store.record_query(source, response.query, first)
     except Exception:  # the database being down must not stop answers
         log.exception("could not record the question", extra={"source": source})
+    metrics.QUESTIONS.labels(source, "no" if first is None else "yes").inc()
     log.info(
         "question answered",
         extra={

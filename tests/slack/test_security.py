@@ -67,3 +67,14 @@ def test_healthz_is_503_when_the_store_is_down(tmp_path: Path) -> None:
 
 def test_unknown_path_is_404(slack_app: SlackApp) -> None:
     assert slack_app.get("/nope").status == 404
+
+
+def test_metrics_count_requests_by_kind_without_user_text(slack_app: SlackApp) -> None:
+    slack_app.command("secret project zebra")
+    slack_app.fake.wait_for("response_url")
+    reply = slack_app.get("/metrics")
+    assert reply.status == 200
+    assert 'hubs_requests_total{kind="slash",status="200"}' in reply.body
+    assert 'hubs_request_seconds_bucket{kind="slash",le="0.05"}' in reply.body
+    assert 'hubs_questions_total{matched="no",source="slash"}' in reply.body
+    assert "zebra" not in reply.body

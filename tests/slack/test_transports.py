@@ -135,6 +135,22 @@ def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
             assert response.status == 200
         (reply,) = fake_slack.wait_for("response_url")
         assert reply.params["text"] == "Potential pitfalls — Regional Innovation Hubs"
+        for _ in range(5):  # spread over both workers by the kernel
+            with urllib.request.urlopen(
+                urllib.request.Request(
+                    base + "/slack/events",
+                    data=body.encode(),
+                    method="POST",
+                    headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+                ),
+                timeout=10,
+            ):
+                pass
+        fake_slack.wait_for("response_url", 6)
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
+            page = response.read().decode()
+        # six commands, whichever worker took them, summed across worker processes
+        assert 'hubs_requests_total{kind="slash",status="200"} 6.0' in page
     finally:
         server.send_signal(signal.SIGTERM)
         _out, err = server.communicate(timeout=30)

@@ -1,0 +1,65 @@
+"""Prometheus metrics: requests and their latency, answers without a match, Slack API errors,
+digest posts. Served at ``GET /metrics`` by `serve`.
+
+Under gunicorn with several workers each process counts on its own; the server then sets
+``PROMETHEUS_MULTIPROC_DIR`` before the workers start so ``/metrics`` adds them all up
+(prometheus_client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import parse_qs
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "hubs_requests_total", "Slack requests handled, by kind and HTTP status", ["kind", "status"]
+)
+LATENCY = Histogram(
+    "hubs_request_seconds",
+    "Time from receiving a Slack request to acknowledging it",
+    ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3, 5),
+)
+QUESTIONS = Counter("hubs_questions_total", "Questions answered, by source", ["source", "matched"])
+SLACK_ERRORS = Counter(
+    "hubs_slack_api_errors_total", "Slack Web API errors after retries", ["method", "error"]
+)
+DIGEST_POSTS = Counter("hubs_digest_posts_total", "Weekly digest post attempts", ["outcome"])
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics page, merged across worker processes when gunicorn runs several."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def request_kind(body: bytes, content_type: str) -> str:
+    """What a Slack request is, from its raw body: ``slash``, ``event:app_mention``,
+    ``block_actions``, ``message_action``… (never any of its text)."""
+    try:
+        if "json" in content_type:
+            data = json.loads(body or b"{}")
+            if data.get("type") == "event_callback":
+                return "event:" + str((data.get("event") or {}).get("type", "unknown"))
+            return str(data.get("type") or "unknown")
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if "command" in form:
+            return "slash"
+        if "payload" in form:
+            return str(json.loads(form["payload"][0]).get("type") or "unknown")
+    except (ValueError, AttributeError):
+        pass
+    return "unknown"
