@@ -86,8 +86,30 @@ class PostgresCluster:
         )
 
     def stop(self) -> None:
-        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"])
+        self.pause()
         shutil.rmtree(self.base, ignore_errors=True)
+
+    def pause(self) -> None:
+        """Stop the server but keep its data: an outage, for fault tests."""
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"])
+
+    def resume(self) -> None:
+        options = f"-p {self.port} -k {self.base} -h 127.0.0.1 -F -c fsync=off"
+        self._run(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.base / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{database}"

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,11 @@ from tests.slack.test_transports import _free_port
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def replicas(
-    postgres_cluster: PostgresCluster, fake_slack: FakeSlack, tmp_path: Path
+@contextmanager
+def start_replicas(
+    database: str, fake_slack: FakeSlack, tmp_path: Path, count: int = 2
 ) -> Iterator[list[str]]:
-    database = postgres_cluster.create_database()
+    """`count` `hubs-bot serve` processes (1 worker each) on one database; their base URLs."""
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": TOKEN,
@@ -41,7 +42,7 @@ def replicas(
         "HUBS_DATA_DIR": str(tmp_path),
         "WEB_CONCURRENCY": "1",
     }
-    ports = [_free_port(), _free_port()]
+    ports = [_free_port() for _ in range(count)]
     servers = [
         subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
@@ -68,6 +69,14 @@ def replicas(
             server.send_signal(signal.SIGTERM)
         for server in servers:
             server.wait(timeout=30)
+
+
+@pytest.fixture
+def replicas(
+    postgres_cluster: PostgresCluster, fake_slack: FakeSlack, tmp_path: Path
+) -> Iterator[list[str]]:
+    with start_replicas(postgres_cluster.create_database(), fake_slack, tmp_path) as urls:
+        yield urls
 
 
 def deliver(url: str, event_id: str, ts: str, retry: int | None) -> int:
