@@ -23,21 +23,29 @@ from bot import metrics
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10
+# Replies are sent from listener threads after the ack, so waiting out a rate limit costs the
+# user a little delay, while giving up loses the reply: honour Retry-After up to 5 times.
+RATE_LIMIT_RETRIES = 5
+SERVER_ERROR_RETRIES = 4  # backoff 0.5, 1, 2, 4 s
+CONNECTION_RETRIES = 3
 RETRY_AS_TEXT = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long"})
-MAX_RETRIES = 2
 
 
 def make_web_client(
-    token: str | None, base_url: str, timeout: int = DEFAULT_TIMEOUT_S
+    token: str | None,
+    base_url: str,
+    timeout: int = DEFAULT_TIMEOUT_S,
+    *,
+    server_error_retries: int = SERVER_ERROR_RETRIES,
 ) -> WebClient:
     return WebClient(
         token=token,
         base_url=base_url if base_url.endswith("/") else base_url + "/",
         timeout=timeout,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=MAX_RETRIES),
-            RateLimitErrorRetryHandler(max_retry_count=MAX_RETRIES),
-            ServerErrorRetryHandler(max_retry_count=MAX_RETRIES),
+            ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ServerErrorRetryHandler(max_retry_count=server_error_retries),
         ],
     )
 

@@ -25,6 +25,7 @@ class Call:
     method: str  # "chat.postMessage", or "response_url" for POSTs to a response URL
     params: dict[str, Any]
     headers: dict[str, str]
+    failed: bool = False  # answered with a scripted failure
 
 
 @dataclass
@@ -143,8 +144,8 @@ class FakeSlack:
         self, method: str, params: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
-            self.calls.append(Call(method, params, headers))
             failure = self._next_failure(method)
+            self.calls.append(Call(method, params, headers, failed=failure is not None))
         if failure is not None:
             extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             if failure.status != 200:

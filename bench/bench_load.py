@@ -1,0 +1,146 @@
+"""Load and fault run: many signed Slack events against `hubs-bot serve`, duplicates counted.
+
+    python bench/bench_load.py [--events 1000] [--concurrency 50] [--workers 2] [--retries 0.3]
+                               [--rate-limited 0.2]
+
+Each event is an `@hubs` mention with its own event_id; a share of them (``--retries``) is
+delivered a second time with ``X-Slack-Retry-Num: 1``, as Slack does after a slow ack; a share
+of the bot's chat.postMessage calls (``--rate-limited``) is answered by the fake Slack with
+HTTP 429 + ``Retry-After: 1``. Reports ack p50/p99 and how many replies reached Slack:
+exactly one per event means no loss and no duplicate. Loopback only; bounded; stops itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_slack_http import free_port, percentile, rss_mb, timed  # noqa: E402
+
+from tests.fake_slack import running_fake_slack  # noqa: E402
+from tests.slack.conftest import SECRET, TOKEN, sign  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--retries", type=float, default=0.3)
+    parser.add_argument("--rate-limited", type=float, default=0.2)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running_fake_slack() as fake, tempfile.TemporaryDirectory() as data:
+        fake.fail(
+            "chat.postMessage",
+            status=429,
+            retry_after=1,
+            times=int(args.events * args.rate_limited),
+        )
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.base_url,
+            "HUBS_DATA_DIR": data,
+            "WEB_CONCURRENCY": str(args.workers),
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    timed(urllib.request.Request(base + "/healthz"))
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("server did not start") from None
+                    time.sleep(0.2)
+            deliveries = [(i, None) for i in range(args.events)]
+            deliveries += [(i, 1) for i in range(args.events) if rng.random() < args.retries]
+            rng.shuffle(deliveries)
+
+            def deliver(item: tuple[int, int | None]) -> float:
+                number, retry = item
+                ts = f"1700000000.{number:06d}"
+                body = json.dumps(
+                    {
+                        "type": "event_callback",
+                        "team_id": "T1",
+                        "event_id": f"Ev{number}",
+                        "event": {
+                            "type": "app_mention",
+                            "user": "U1",
+                            "channel": "C1",
+                            "ts": ts,
+                            "event_ts": ts,
+                            "text": "<@UBOT> pitfalls",
+                        },
+                    }
+                )
+                headers = {"Content-Type": "application/json", **sign(body)}
+                if retry is not None:
+                    headers["X-Slack-Retry-Num"] = str(retry)
+                return timed(
+                    urllib.request.Request(
+                        base + "/slack/events", data=body.encode(), headers=headers
+                    )
+                )
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(args.concurrency) as pool:
+                acks = list(pool.map(deliver, deliveries))
+            wall = time.perf_counter() - started
+            deadline = time.monotonic() + 120
+            while (
+                time.monotonic() < deadline
+                and sum(not c.failed for c in fake.calls_to("chat.postMessage")) < args.events
+            ):
+                time.sleep(0.1)
+            time.sleep(2)  # let any would-be duplicate arrive before counting
+            posts = [c for c in fake.calls_to("chat.postMessage") if not c.failed]
+            answered = {c.params.get("thread_ts") for c in posts}
+            rate_limited = sum(c.failed for c in fake.calls_to("chat.postMessage"))
+            memory = rss_mb(server.pid)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    print(
+        f"{len(deliveries)} signed event deliveries ({args.events} events, "
+        f"{len(deliveries) - args.events} Slack retries), {args.concurrency} concurrent, "
+        f"{args.workers} workers; {int(args.events * args.rate_limited)} posts answered 429"
+    )
+    print(
+        f"  ack p50 {percentile(acks, 50):.1f} ms  p99 {percentile(acks, 99):.1f} ms  "
+        f"({len(deliveries) / wall:.0f} deliveries/s)"
+    )
+    print(
+        f"  events answered: {len(answered)}/{args.events}; duplicate replies: "
+        f"{len(posts) - len(answered)}; posts answered 429 then retried: {rate_limited}"
+    )
+    print(f"  RSS (master + workers): {memory:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
