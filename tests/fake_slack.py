@@ -44,6 +44,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     thread_messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
+    _delays: dict[str, float] = field(default_factory=dict)
     _posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -75,6 +76,10 @@ class FakeSlack:
             self._failures.setdefault(method, []).append(
                 _Failure(status, error, retry_after, times)
             )
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer ``method`` only after ``seconds``: a slow Slack."""
+        self._delays[method] = seconds
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -143,6 +148,8 @@ class FakeSlack:
     def _respond(
         self, method: str, params: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        if self._delays.get(method):
+            time.sleep(self._delays[method])
         with self._lock:
             failure = self._next_failure(method)
             self.calls.append(Call(method, params, headers, failed=failure is not None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
@@ -11,9 +12,8 @@ import pytest
 
 from tests.databases import PostgresCluster, find_postgres_bin
 from tests.fake_slack import FakeSlack
+from tests.slack.conftest import sign
 from tests.slack.test_replicas import start_replicas
-
-pytestmark = pytest.mark.postgres
 
 
 def health(url: str) -> int:
@@ -24,6 +24,7 @@ def health(url: str) -> int:
         return error.code
 
 
+@pytest.mark.postgres
 def test_postgres_restart_is_survived_and_shown_by_healthz(
     fake_slack: FakeSlack, tmp_path: Path, postgres_cluster: PostgresCluster
 ) -> None:
@@ -45,3 +46,36 @@ def test_postgres_restart_is_survived_and_shown_by_healthz(
             assert health(url) == 200  # the same process, reconnected (pool_pre_ping)
     finally:
         own.stop()
+
+
+def test_sigterm_lets_work_in_flight_finish(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    """A deploy stops the server while a reply is still being posted: it is still posted."""
+    fake_slack.delay("chat.postMessage", 2.0)
+    with start_replicas(f"sqlite:///{tmp_path}/hubs.db", fake_slack, tmp_path, count=1) as (url,):
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T1",
+                "event_id": "EvT",
+                "event": {
+                    "type": "app_mention",
+                    "user": "U1",
+                    "channel": "C1",
+                    "ts": "7.1",
+                    "event_ts": "7.1",
+                    "text": "<@UBOT> yozma",
+                },
+            }
+        )
+        request = urllib.request.Request(
+            url + "/slack/events",
+            data=body.encode(),
+            headers={"Content-Type": "application/json", **sign(body)},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200  # acknowledged; the reply is still on its way
+        # leaving the block sends SIGTERM and waits for the process to exit
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert post.params["thread_ts"] == "7.1"
+    # made only after chat.postMessage returned inside the worker: it finished, not died
+    assert len(fake_slack.calls_to("reactions.remove")) == 1
