@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -29,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_slack_http import free_port, percentile, rss_mb, timed  # noqa: E402
+from bench_slack_http import percentile, rss_mb, serving, timed  # noqa: E402
 
 from tests.fake_slack import running_fake_slack  # noqa: E402
-from tests.slack.conftest import SECRET, TOKEN, sign  # noqa: E402
+from tests.slack.conftest import sign  # noqa: E402
 
 
 def main() -> None:
@@ -44,88 +40,57 @@ def main() -> None:
     parser.add_argument("--rate-limited", type=float, default=0.2)
     args = parser.parse_args()
     rng = random.Random(7)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with running_fake_slack() as fake, tempfile.TemporaryDirectory() as data:
+    with running_fake_slack() as fake, serving(fake.base_url, args.workers) as (base, pid):
         fake.fail(
             "chat.postMessage",
             status=429,
             retry_after=1,
             times=int(args.events * args.rate_limited),
         )
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.base_url,
-            "HUBS_DATA_DIR": data,
-            "WEB_CONCURRENCY": str(args.workers),
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    timed(urllib.request.Request(base + "/healthz"))
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("server did not start") from None
-                    time.sleep(0.2)
-            deliveries = [(i, None) for i in range(args.events)]
-            deliveries += [(i, 1) for i in range(args.events) if rng.random() < args.retries]
-            rng.shuffle(deliveries)
+        deliveries = [(i, None) for i in range(args.events)]
+        deliveries += [(i, 1) for i in range(args.events) if rng.random() < args.retries]
+        rng.shuffle(deliveries)
 
-            def deliver(item: tuple[int, int | None]) -> float:
-                number, retry = item
-                ts = f"1700000000.{number:06d}"
-                body = json.dumps(
-                    {
-                        "type": "event_callback",
-                        "team_id": "T1",
-                        "event_id": f"Ev{number}",
-                        "event": {
-                            "type": "app_mention",
-                            "user": "U1",
-                            "channel": "C1",
-                            "ts": ts,
-                            "event_ts": ts,
-                            "text": "<@UBOT> pitfalls",
-                        },
-                    }
-                )
-                headers = {"Content-Type": "application/json", **sign(body)}
-                if retry is not None:
-                    headers["X-Slack-Retry-Num"] = str(retry)
-                return timed(
-                    urllib.request.Request(
-                        base + "/slack/events", data=body.encode(), headers=headers
-                    )
-                )
+        def deliver(item: tuple[int, int | None]) -> float:
+            number, retry = item
+            ts = f"1700000000.{number:06d}"
+            body = json.dumps(
+                {
+                    "type": "event_callback",
+                    "team_id": "T1",
+                    "event_id": f"Ev{number}",
+                    "event": {
+                        "type": "app_mention",
+                        "user": "U1",
+                        "channel": "C1",
+                        "ts": ts,
+                        "event_ts": ts,
+                        "text": "<@UBOT> pitfalls",
+                    },
+                }
+            )
+            headers = {"Content-Type": "application/json", **sign(body)}
+            if retry is not None:
+                headers["X-Slack-Retry-Num"] = str(retry)
+            return timed(
+                urllib.request.Request(base + "/slack/events", data=body.encode(), headers=headers)
+            )
 
-            started = time.perf_counter()
-            with ThreadPoolExecutor(args.concurrency) as pool:
-                acks = list(pool.map(deliver, deliveries))
-            wall = time.perf_counter() - started
-            deadline = time.monotonic() + 120
-            while (
-                time.monotonic() < deadline
-                and sum(not c.failed for c in fake.calls_to("chat.postMessage")) < args.events
-            ):
-                time.sleep(0.1)
-            time.sleep(2)  # let any would-be duplicate arrive before counting
-            posts = [c for c in fake.calls_to("chat.postMessage") if not c.failed]
-            answered = {c.params.get("thread_ts") for c in posts}
-            rate_limited = sum(c.failed for c in fake.calls_to("chat.postMessage"))
-            memory = rss_mb(server.pid)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            acks = list(pool.map(deliver, deliveries))
+        wall = time.perf_counter() - started
+        deadline = time.monotonic() + 120
+        while (
+            time.monotonic() < deadline
+            and sum(not c.failed for c in fake.calls_to("chat.postMessage")) < args.events
+        ):
+            time.sleep(0.1)
+        time.sleep(2)  # let any would-be duplicate arrive before counting
+        posts = [c for c in fake.calls_to("chat.postMessage") if not c.failed]
+        answered = {c.params.get("thread_ts") for c in posts}
+        rate_limited = sum(c.failed for c in fake.calls_to("chat.postMessage"))
+        memory = rss_mb(pid)
     print(
         f"{len(deliveries)} signed event deliveries ({args.events} events, "
         f"{len(deliveries) - args.events} Slack retries), {args.concurrency} concurrent, "

@@ -23,7 +23,9 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,23 +87,20 @@ def timed(request: urllib.request.Request) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+@contextmanager
+def serving(fake_api_url: str, workers: int) -> Iterator[tuple[str, int]]:
+    """`hubs-bot serve` on a free loopback port against the fake Slack, until the block ends
+    (then SIGTERM and wait). Yields (base URL, server pid)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    rng = random.Random(1)
-    with running_fake_slack() as fake, tempfile.TemporaryDirectory() as data:
+    with tempfile.TemporaryDirectory() as data:
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.base_url,
+            "SLACK_API_URL": fake_api_url,
             "HUBS_DATA_DIR": data,
-            "WEB_CONCURRENCY": str(args.workers),
+            "WEB_CONCURRENCY": str(workers),
         }
         server = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
@@ -119,44 +118,55 @@ def main() -> None:
                     if time.monotonic() > deadline:
                         raise SystemExit("server did not start") from None
                     time.sleep(0.2)
-            for _ in range(20):  # warm every worker
-                timed(urllib.request.Request(base + "/healthz"))
-
-            def command(i: int) -> float:
-                body = urllib.parse.urlencode(
-                    {
-                        "command": "/hubs",
-                        "text": rng.choice(QUESTIONS),
-                        "user_id": "U1",
-                        "channel_id": "C1",
-                        "response_url": fake.response_url,
-                        "trigger_id": str(i),
-                    }
-                )
-                return timed(
-                    urllib.request.Request(
-                        base + "/slack/events",
-                        data=body.encode(),
-                        method="POST",
-                        headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
-                    )
-                )
-
-            with ThreadPoolExecutor(args.concurrency) as pool:
-                floor = list(
-                    pool.map(
-                        lambda _: timed(urllib.request.Request(base + "/healthz")),
-                        range(args.requests),
-                    )
-                )
-                started = time.perf_counter()
-                acks = list(pool.map(command, range(args.requests)))
-                wall = time.perf_counter() - started
-            fake.wait_for("response_url", args.requests, timeout=60)
-            memory = rss_mb(server.pid)
+            yield base, server.pid
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    rng = random.Random(1)
+    with running_fake_slack() as fake, serving(fake.base_url, args.workers) as (base, pid):
+        for _ in range(20):  # warm every worker
+            timed(urllib.request.Request(base + "/healthz"))
+
+        def command(i: int) -> float:
+            body = urllib.parse.urlencode(
+                {
+                    "command": "/hubs",
+                    "text": rng.choice(QUESTIONS),
+                    "user_id": "U1",
+                    "channel_id": "C1",
+                    "response_url": fake.response_url,
+                    "trigger_id": str(i),
+                }
+            )
+            return timed(
+                urllib.request.Request(
+                    base + "/slack/events",
+                    data=body.encode(),
+                    method="POST",
+                    headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+                )
+            )
+
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            floor = list(
+                pool.map(
+                    lambda _: timed(urllib.request.Request(base + "/healthz")),
+                    range(args.requests),
+                )
+            )
+            started = time.perf_counter()
+            acks = list(pool.map(command, range(args.requests)))
+            wall = time.perf_counter() - started
+        fake.wait_for("response_url", args.requests, timeout=60)
+        memory = rss_mb(pid)
     print(
         f"{args.requests} signed /hubs commands, {args.concurrency} concurrent, "
         f"{args.workers} gunicorn workers x 8 threads, 2-core machine"

@@ -68,22 +68,7 @@ class PostgresCluster:
                 "--no-instructions",
             ]
         )
-        options = f"-p {self.port} -k {self.base} -h 127.0.0.1 -F -c fsync=off"
-        self._run(
-            [
-                str(self.bindir / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-o",
-                options,
-                "-l",
-                str(self.base / "log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ]
-        )
+        self.resume()
 
     def stop(self) -> None:
         self.pause()
