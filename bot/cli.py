@@ -9,6 +9,7 @@ The contract (DESIGN.md) is::
     hubs-bot digest --preview | --post-now [--channel C] | --history
     hubs-bot clock
     hubs-bot stats [--days N] [--format text|csv|json]
+    hubs-bot reload
 
 Usage errors exit 2 with one line; user-fixable problems (missing env var, bad config) exit 2
 with one line; bugs get a traceback in the log, never a half-printed answer.
@@ -104,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--channel", help="channel ID (default $HUBS_DIGEST_CHANNEL)")
     digest.add_argument("--force", action="store_true", help="post even if this week is done")
     digest.set_defaults(handler=_lazy("bot.digest_cli", "cmd_digest"))
+
+    reload = commands.add_parser("reload", help="make running servers re-read the corpus")
+    reload.set_defaults(handler=_lazy("bot.server", "cmd_reload"))
 
     stats = commands.add_parser("stats", help="top questions, unanswered ones, worst feedback")
     stats.add_argument("--days", type=_int_between(1, 3650), default=30, help="period (default 30)")

@@ -12,10 +12,13 @@ import io
 import json
 import logging
 import os
+import signal
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from slack_bolt import App
@@ -136,6 +139,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             # fight over its default path
             self.cfg.set("control_socket_disable", True)
             self.cfg.set("child_exit", _forget_worker_metrics)
+            # `hubs-bot reload` finds the server here; SIGHUP makes gunicorn restart its
+            # workers gracefully, each building a fresh index from the corpus
+            self.cfg.set("pidfile", str(pidfile(settings, "serve")))
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, index, watcher
             app, store, index = build_runtime(settings)
@@ -144,6 +150,33 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     log.warning("serving Slack on HTTP", extra={"port": port, "workers": settings.web_workers})
     HubsServer().run()
+    return 0
+
+
+def pidfile(settings: Settings, name: str) -> Path:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.data_dir / f"{name}.pid"
+
+
+def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
+    """Ask running `serve` / `socket` processes on this host to re-read the corpus (for
+    hosts where file watching is not available, or after a bulk change)."""
+    signalled = 0
+    for name in ("serve", "socket"):
+        path = settings.data_dir / f"{name}.pid"
+        try:
+            pid = int(path.read_text().strip())
+            os.kill(pid, signal.SIGHUP)
+        except (OSError, ValueError):
+            continue
+        print(f"asked {name} (pid {pid}) to reload the corpus")
+        signalled += 1
+    if not signalled:
+        print(
+            f"no running hubs-bot serve/socket found (pid files in {settings.data_dir})",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -161,6 +194,9 @@ def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     app, _store, index = build_runtime(settings, socket_mode=True)
     index.watch(threading.Event())
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: index.reload())
+    pid_path = pidfile(settings, "socket")
+    pid_path.write_text(f"{os.getpid()}\n")
     log.warning("connecting to Slack over Socket Mode")
     SocketModeHandler(app, settings.slack_app_token).start()
     return 0

@@ -151,6 +151,7 @@ def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
             page = response.read().decode()
         # six commands, whichever worker took them, summed across worker processes
         assert 'hubs_requests_total{kind="slash",status="200"} 6.0' in page
+        assert int((tmp_path / "serve.pid").read_text()) == server.pid  # for `hubs-bot reload`
     finally:
         server.send_signal(signal.SIGTERM)
         _out, err = server.communicate(timeout=30)
@@ -186,3 +187,18 @@ def test_missing_secrets_are_one_line(missing: str, command: str, tmp_path: Path
     )
     assert done.returncode == 2
     assert done.stderr == f"hubs-bot: {missing} is not set; export it in the environment\n"
+
+
+def test_reload_signals_running_servers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("HUBS_DATA_DIR", str(tmp_path))
+    assert main(["reload"]) == 1
+    assert "no running hubs-bot serve/socket found" in capsys.readouterr().err
+    stand_in = subprocess.Popen(["sleep", "30"])  # SIGHUP ends `sleep`: proof it was sent
+    (tmp_path / "serve.pid").write_text(f"{stand_in.pid}\n")
+    assert main(["reload"]) == 0
+    assert capsys.readouterr().out == f"asked serve (pid {stand_in.pid}) to reload the corpus\n"
+    assert stand_in.wait(timeout=10) == -signal.SIGHUP
