@@ -141,7 +141,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("child_exit", _forget_worker_metrics)
             # `hubs-bot reload` finds the server here; SIGHUP makes gunicorn restart its
             # workers gracefully, each building a fresh index from the corpus
-            self.cfg.set("pidfile", str(pidfile(settings, "serve")))
+            self.cfg.set("pidfile", str(pidfile(settings, f"serve-{port}")))
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, index, watcher
             app, store, index = build_runtime(settings)
@@ -154,6 +154,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def pidfile(settings: Settings, name: str) -> Path:
+    """One per process (serve is per port: two servers on one host must not collide)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings.data_dir / f"{name}.pid"
 
@@ -162,8 +163,8 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
     """Ask running `serve` / `socket` processes on this host to re-read the corpus (for
     hosts where file watching is not available, or after a bulk change)."""
     signalled = 0
-    for name in ("serve", "socket"):
-        path = settings.data_dir / f"{name}.pid"
+    for path in sorted(settings.data_dir.glob("*.pid")):  # serve-<port>.pid, socket.pid
+        name = path.stem
         try:
             pid = int(path.read_text().strip())
             os.kill(pid, signal.SIGHUP)

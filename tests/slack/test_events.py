@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from tests.slack.conftest import CHANNEL, USER, SlackApp
 
@@ -48,7 +49,9 @@ def test_retried_and_duplicate_events_get_one_reply(slack_app: SlackApp) -> None
     # the same message delivered again as a direct/`message` event with its own id
     slack_app.event({**event, "type": "message", "channel_type": "im"}, event_id="EvB")
     slack_app.fake.wait_for("chat.postMessage")
-    slack_app.fake.wait_for("reactions.remove")
+    # whichever delivery claimed the message first answered (a mention in its thread, or the
+    # DM path); give any would-be second reply time to show up
+    time.sleep(0.5)
     assert len(slack_app.fake.calls_to("chat.postMessage")) == 1
 
 

@@ -151,7 +151,8 @@ def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
             page = response.read().decode()
         # six commands, whichever worker took them, summed across worker processes
         assert 'hubs_requests_total{kind="slash",status="200"} 6.0' in page
-        assert int((tmp_path / "serve.pid").read_text()) == server.pid  # for `hubs-bot reload`
+        pid_file = tmp_path / f"serve-{port}.pid"
+        assert int(pid_file.read_text()) == server.pid  # for `hubs-bot reload`
     finally:
         server.send_signal(signal.SIGTERM)
         _out, err = server.communicate(timeout=30)
@@ -198,7 +199,8 @@ def test_reload_signals_running_servers(
     assert main(["reload"]) == 1
     assert "no running hubs-bot serve/socket found" in capsys.readouterr().err
     stand_in = subprocess.Popen(["sleep", "30"])  # SIGHUP ends `sleep`: proof it was sent
-    (tmp_path / "serve.pid").write_text(f"{stand_in.pid}\n")
+    (tmp_path / "serve-3000.pid").write_text(f"{stand_in.pid}\n")
     assert main(["reload"]) == 0
-    assert capsys.readouterr().out == f"asked serve (pid {stand_in.pid}) to reload the corpus\n"
+    out = capsys.readouterr().out
+    assert out == f"asked serve-3000 (pid {stand_in.pid}) to reload the corpus\n"
     assert stand_in.wait(timeout=10) == -signal.SIGHUP
