@@ -79,6 +79,10 @@ def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
+    if settings.clock_metrics_port:  # the clock serves no HTTP otherwise: digest metrics
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.clock_metrics_port)
     outcome = digest.tick()  # catch up on this week if its time has passed
     next_run = digest.trigger.get_next_fire_time(None, datetime.now(UTC))
     log.warning(

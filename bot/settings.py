@@ -40,6 +40,7 @@ class Settings:
     digest_cron: str = "0 9 * * mon"
     timezone: str = "UTC"
     port: int = 3000
+    clock_metrics_port: int | None = None
     web_workers: int = 2
     web_threads: int = 8
     result_limit: int = 3
@@ -105,6 +106,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port = int(env.get("PORT") or server_cfg.get("port", 3000))
         workers = int(env.get("WEB_CONCURRENCY") or server_cfg.get("workers", 2))
         threads = int(server_cfg.get("threads", 8))
+        clock_port = env.get("HUBS_CLOCK_METRICS_PORT") or digest_cfg.get("metrics_port")
+        clock_metrics_port = int(clock_port) if clock_port else None
         limit = int(search_cfg.get("result_limit", 3))
     except ValueError as exc:
         raise ConfigError(f"not a number: {exc}") from None
@@ -124,6 +127,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         digest_cron=env.get("HUBS_DIGEST_CRON") or digest_cfg.get("cron", "0 9 * * mon"),
         timezone=env.get("HUBS_TIMEZONE") or digest_cfg.get("timezone", "UTC"),
         port=port,
+        clock_metrics_port=clock_metrics_port,
         web_workers=workers,
         web_threads=threads,
         result_limit=limit,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -18,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.net import free_port
 
 PG_USER = "hubs"
 
@@ -28,12 +29,6 @@ def find_postgres_bin() -> Path | None:
         return found[-1].parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _as_postgres_user(cmd: list[str]) -> list[str]:
@@ -48,7 +43,7 @@ class PostgresCluster:
         self.bindir = bindir
         self.base = Path(tempfile.mkdtemp(prefix="hubs-pg-"))
         self.data = self.base / "data"
-        self.port = _free_port()
+        self.port = free_port()
         if os.geteuid() == 0:
             shutil.chown(self.base, "postgres", "postgres")
 

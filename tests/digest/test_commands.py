@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from bot.cli import main
 from bot.clock import schedule_digest
 from tests.digest.conftest import CHANNEL, MakeDigest
 from tests.fake_slack import FakeSlack
+from tests.net import free_port
 
 
 @pytest.fixture
@@ -96,9 +98,15 @@ def test_jobs_are_idempotent_with_fixed_ids(make_digest: MakeDigest) -> None:
 def test_clock_process_catches_up_then_stops_on_sigterm(
     env: dict[str, str], fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
+    metrics_port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "clock"],
-        env={**os.environ, **env, "HUBS_DIGEST_CRON": "0 0 * * mon"},  # always past this week
+        env={
+            **os.environ,
+            **env,
+            "HUBS_DIGEST_CRON": "0 0 * * mon",  # always past this week
+            "HUBS_CLOCK_METRICS_PORT": str(metrics_port),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -109,6 +117,8 @@ def test_clock_process_catches_up_then_stops_on_sigterm(
             time.sleep(0.05)
         assert len(fake_slack.calls_to("chat.postMessage")) == 1
         time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as response:
+            assert 'hubs_digest_posts_total{outcome="posted"} 1.0' in response.read().decode()
     finally:
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)

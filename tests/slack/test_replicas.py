@@ -22,8 +22,8 @@ import pytest
 from tests.concurrency import race
 from tests.databases import PostgresCluster
 from tests.fake_slack import FakeSlack
+from tests.net import free_port
 from tests.slack.conftest import SECRET, TOKEN, USER, sign
-from tests.slack.test_transports import _free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -42,7 +42,7 @@ def start_replicas(
         "HUBS_DATA_DIR": str(tmp_path),
         "WEB_CONCURRENCY": "1",
     }
-    ports = [_free_port() for _ in range(count)]
+    ports = [free_port() for _ in range(count)]
     servers = [
         subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from bot.settings import Settings
 from bot.slack_app import create_app
 from bot.store import Store
 from tests.fake_slack import FakeSlack
+from tests.net import free_port
 from tests.slack.conftest import SECRET, TOKEN, USER, sign
 
 
@@ -77,16 +77,10 @@ def test_socket_mode_events_reach_the_listeners_once(
     assert reply.params["text"] == "Potential pitfalls — Regional Innovation Hubs"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": TOKEN,
