@@ -47,16 +47,8 @@ class PoolItem:
     item: Item | None
 
     @property
-    def kind(self) -> str:
-        return "Pitfall" if self.section.slug == "potential-pitfalls" else "Case study"
-
-    @property
     def markdown(self) -> str:
         return self.item.markdown if self.item else self.section.markdown
-
-    @property
-    def title(self) -> str | None:
-        return self.item.title if self.item else None
 
 
 def digest_pool(corpus: Corpus) -> list[PoolItem]:

@@ -497,7 +497,3 @@ def _sqlite_begin(conn: Connection) -> None:
     taking the write lock first, so processes starting together upgrade one at a time."""
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def open_store(database_url: str) -> Store:
-    return Store.connect(database_url)
