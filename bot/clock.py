@@ -1,4 +1,5 @@
-"""``hubs-bot clock``: the one scheduler process, which only ever calls :meth:`Digest.tick`.
+"""``hubs-bot clock``: the one scheduler process, which only ever ticks the digests
+(:class:`~bot.digest_fleet.DigestFleet`: every workspace's channel, each a :class:`Digest`).
 
 APScheduler 3.x keeps its jobs in this process (a job store cannot be shared between
 processes), so exactly one clock should run; if two do, the store's ``(channel, week)`` claim
@@ -21,13 +22,17 @@ import logging
 import signal
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Protocol
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.digest import Digest
+from bot.digest_fleet import DigestFleet
+from bot.installations import installation_store
 from bot.settings import ConfigError, Settings
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +40,16 @@ MISFIRE_GRACE_S = 6 * 3600
 RETRY_EVERY_MIN = 5
 
 
-def schedule_digest(scheduler: BaseScheduler, digest: Digest) -> None:
+class Tickable(Protocol):
+    """A :class:`~bot.digest.Digest` (one channel) or a :class:`DigestFleet` (all of them)."""
+
+    trigger: CronTrigger
+    store: Store
+
+    def tick(self, now: datetime | None = None) -> object: ...
+
+
+def schedule_digest(scheduler: BaseScheduler, digest: Tickable) -> None:
     """Add the clock's jobs (idempotent: fixed ids, replace_existing)."""
     common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
     scheduler.add_job(
@@ -62,11 +76,12 @@ def schedule_digest(scheduler: BaseScheduler, digest: Digest) -> None:
 
 
 def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require("SLACK_BOT_TOKEN")
-    if not settings.digest_channel:
-        raise ConfigError("HUBS_DIGEST_CHANNEL is not set; the clock has nothing to post to")
+    if not settings.oauth_enabled:
+        settings.require("SLACK_BOT_TOKEN")
+    store = Store.connect(settings.effective_database_url)
+    installations = installation_store(settings, store) if settings.oauth_enabled else None
     try:
-        digest = Digest.from_settings(settings, settings.digest_channel)
+        digest = DigestFleet(settings, store, installations)
     except ValueError as exc:  # a bad cron expression or time zone
         raise ConfigError(str(exc)) from None
     scheduler = BlockingScheduler(timezone=digest.trigger.timezone)
@@ -83,18 +98,22 @@ def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
         from prometheus_client import start_http_server
 
         start_http_server(settings.clock_metrics_port)
-    outcome = digest.tick()  # catch up on this week if its time has passed
+    outcomes = digest.tick()  # catch up on this week if its time has passed
     next_run = digest.trigger.get_next_fire_time(None, datetime.now(UTC))
     log.warning(
         "clock started",
         extra={
-            "channel": settings.digest_channel,
+            "channels": len(outcomes),
             "cron": settings.digest_cron,
             "timezone": settings.timezone,
-            "this_week": outcome.action,
+            "this_week": ",".join(sorted({o.action for o in outcomes})) or "-",
             "next_run": next_run.isoformat() if next_run else None,
         },
     )
+    if not outcomes:
+        log.warning(
+            "no digest channel yet: set HUBS_DIGEST_CHANNEL or run `/hubs digest here` in Slack"
+        )
     scheduler.start()  # blocks until SIGTERM/SIGINT
     digest.store.close()
     return 0

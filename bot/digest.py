@@ -103,8 +103,12 @@ class Digest:
         trigger: CronTrigger,
         corpus_source: Callable[[], Corpus],
         rng: random.Random | None = None,
+        active_since: datetime | None = None,
     ) -> None:
         self.store = store
+        # a channel chosen on Tuesday gets its first digest at the next scheduled time, not
+        # this week's (already past) one
+        self.active_since = active_since
         self.client = client
         self.channel = channel
         self.trigger = trigger
@@ -188,7 +192,7 @@ class Digest:
         now = now or datetime.now(UTC)
         due = self.due_time(now)
         week = iso_week(now.astimezone(self.trigger.timezone))
-        if due is None or now < due:
+        if due is None or now < due or (self.active_since and due < self.active_since):
             return TickOutcome("not-due", week)
         run = self.store.claim_week(self.channel, week, now)
         if run is None:

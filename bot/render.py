@@ -265,9 +265,9 @@ def _suggestion_lines(suggestions: Sequence[Section]) -> list[bk.Block]:
 # ---------------------------------------------------------------------------- help, list, home
 
 
-def _digest_line(channel: str | None, next_run: datetime | None) -> str:
+def digest_line(channel: str | None, next_run: datetime | None) -> str:
     if not channel or next_run is None:
-        return "The weekly digest is off (set `HUBS_DIGEST_CHANNEL`)."
+        return "The weekly digest is off: an admin can start it with `/hubs digest here`."
     stamp = int(next_run.timestamp())
     when = f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{next_run:%Y-%m-%d %H:%M %Z}>"
     return f"Weekly digest: a case study or pitfall in <#{channel}>, next on {when}."
@@ -281,9 +281,10 @@ def help_message(corpus: Corpus, digest_channel: str | None, next_run: datetime 
         bk.section(
             "• `/hubs list` — every playbook and its sections\n"
             "• In a thread: `@hubs what went wrong with Silicon X?` — I reply in the thread\n"
-            "• On any message: ⋯ › *Find in playbooks*"
+            "• On any message: ⋯ › *Find in playbooks*\n"
+            "• `/hubs digest here` / `/hubs digest off` — (admins) where the weekly digest goes"
         ),
-        bk.context(_digest_line(digest_channel, next_run)),
+        bk.context(digest_line(digest_channel, next_run)),
     ]
     return "How to use hubs-bot", blocks
 

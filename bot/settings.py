@@ -35,6 +35,8 @@ class Settings:
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     digest_channel: str | None = None
     digest_cron: str = "0 9 * * mon"
@@ -45,6 +47,12 @@ class Settings:
     web_threads: int = 8
     result_limit: int = 3
     aliases: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Multi-workspace ("distributed") mode: tokens come from installations in the store,
+        not from SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
     def effective_database_url(self) -> str:
@@ -122,6 +130,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+        slack_client_id=env.get("SLACK_CLIENT_ID") or None,
+        slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
         slack_api_url=env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
         digest_channel=env.get("HUBS_DIGEST_CHANNEL") or digest_cfg.get("channel") or None,
         digest_cron=env.get("HUBS_DIGEST_CRON") or digest_cfg.get("cron", "0 9 * * mon"),

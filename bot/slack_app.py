@@ -16,14 +16,16 @@ from typing import Protocol
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.corpus import Corpus
 from bot.digest import parse_cron
+from bot.installations import oauth_settings, require_credentials
 from bot.listeners import register_listeners
 from bot.search import SearchResponse
 from bot.settings import Settings
 from bot.slack_client import make_web_client
-from bot.store import Store
+from bot.store import DigestChannel, Store
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +46,28 @@ class Deps:
     settings: Settings
     index: SearchIndex
     store: Store
+    installations: InstallationStore | None = None  # multi-workspace mode only
 
-    def next_digest_run(self, now: datetime | None = None) -> datetime | None:
-        if not self.settings.digest_channel:
+    def digest_channel(self, team_id: str | None) -> str | None:
+        """Where this workspace's digest goes: its `/hubs digest here|off` choice, else (one
+        workspace only) HUBS_DIGEST_CHANNEL."""
+        choice = self.store.digest_channel(team_id) if team_id else None
+        return effective_digest_channel(self.settings, choice)
+
+    def next_digest_run(self, channel: str | None, now: datetime | None = None) -> datetime | None:
+        if not channel:
             return None
         try:
             trigger = parse_cron(self.settings.digest_cron, self.settings.timezone)
         except ValueError:
             return None
         return trigger.get_next_fire_time(None, now or datetime.now(UTC))
+
+
+def effective_digest_channel(settings: Settings, choice: DigestChannel | None) -> str | None:
+    if choice is not None:
+        return choice.channel
+    return None if settings.oauth_enabled else settings.digest_channel
 
 
 def create_app(
@@ -67,13 +82,18 @@ def create_app(
 
     Over HTTP every request must carry a valid signature. In Socket Mode there is no HTTP
     endpoint to verify (Slack authenticates the WebSocket with the app token), so the signing
-    secret is not required there."""
-    settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
+    secret is not required there. With SLACK_CLIENT_ID/SECRET set the app serves any
+    workspace that installs it (:mod:`bot.installations`) instead of one token's."""
+    require_credentials(settings, socket_mode=socket_mode)
+    token = None if settings.oauth_enabled else settings.slack_bot_token
+    # the token travels inside the client (base URL, retry handlers); Bolt takes it there
+    client = client or make_web_client(token, settings.slack_api_url)
+    oauth = oauth_settings(settings, store, client) if settings.oauth_enabled else None
     app = App(
-        # the token travels inside the client (base URL, retry handlers); Bolt takes it there
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=not socket_mode,
-        client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
+        client=client,
+        oauth_settings=oauth,
         # auth.test at start would make constructing the app a network call
         token_verification_enabled=False,
         # Bolt's own ignoring of its messages needs bot_id, which comes from auth.test; our
@@ -83,5 +103,6 @@ def create_app(
         # API calls delay every other ack, so give the pool room.
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
-    register_listeners(app, Deps(settings, index, store))
+    installations = oauth.installation_store if oauth else None
+    register_listeners(app, Deps(settings, index, store, installations))
     return app

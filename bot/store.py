@@ -1,4 +1,5 @@
-"""The bot's shared state in SQL: digest runs, the digest shuffle bag, processed Slack events.
+"""The bot's shared state in SQL: digest runs, bag and channels, processed Slack events,
+questions and feedback, and (in multi-workspace mode) Slack installations.
 
 Everything that must hold across restarts, retries and several running copies lives here and
 is decided by the database, never by process memory: a unique key plus
@@ -7,7 +8,7 @@ and PostgreSQL alike.
 
 Schema upgrades: a one-row ``schema_version`` table and an ordered list of migration functions
 (:data:`MIGRATIONS`). Start-up applies the missing ones in a transaction. Chosen over Alembic
-because the schema is four small tables and the bot must upgrade itself on start (``clock``
+because the schema is a handful of small tables and the bot must upgrade itself on start (``clock``
 and ``serve`` both do) without a separate migration step or config file; move to Alembic when
 migrations need branching or downgrades.
 """
@@ -111,6 +112,16 @@ feedback = Table(
 )
 
 
+digest_channels = Table(
+    "digest_channels",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("channel", String(64)),  # NULL: an admin switched the digest off
+    Column("set_by", String(32), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def _v1_initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[digest_runs, digest_bag, slack_events])
 
@@ -119,7 +130,19 @@ def _v2_feedback(conn: Connection) -> None:
     metadata.create_all(conn, tables=[query_log, feedback])
 
 
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1_initial, _v2_feedback)
+def _v3_workspaces(conn: Connection) -> None:
+    """Per-workspace digest channels, and slack_sdk's own installation and OAuth-state
+    tables (as slack_sdk defines them today: a slack_sdk upgrade that adds columns needs a
+    new migration here)."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    metadata.create_all(conn, tables=[digest_channels])
+    SQLAlchemyInstallationStore(client_id="", engine=conn.engine).metadata.create_all(conn)
+    SQLAlchemyOAuthStateStore(expiration_seconds=0, engine=conn.engine).metadata.create_all(conn)
+
+
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1_initial, _v2_feedback, _v3_workspaces)
 """Migration *n* (1-based) upgrades schema version n-1 to n. Append; never edit old ones."""
 
 RunStatus = str  # "claimed" | "posted" | "failed"
@@ -146,6 +169,16 @@ class BagEntry:
     cycle: int
     position: int
     drawn_week: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestChannel:
+    """A workspace's choice made with `/hubs digest here|off` (channel None: off)."""
+
+    team_id: str
+    channel: str | None
+    set_by: str
+    set_at: datetime
 
 
 def normalise_query(query: str) -> str:
@@ -289,6 +322,38 @@ class Store:
                 )
             ).all()
         return [tuple(r) for r in queries], [tuple(r) for r in votes]
+
+    # ------------------------------------------------------------------ digest channels
+
+    def set_digest_channel(
+        self, team_id: str, channel: str | None, set_by: str, now: datetime | None = None
+    ) -> None:
+        """Record a workspace's digest channel (None switches the digest off there)."""
+        values = {"channel": channel, "set_by": set_by, "set_at": now or utcnow()}
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                update(digest_channels).where(digest_channels.c.team_id == team_id).values(**values)
+            )
+            if updated.rowcount == 0:
+                conn.execute(self._insert_ignore(digest_channels).values(team_id=team_id, **values))
+
+    def digest_channel(self, team_id: str) -> DigestChannel | None:
+        """The workspace's choice, or None when it never made one."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(digest_channels).where(digest_channels.c.team_id == team_id)
+            ).first()
+        return _to_digest_channel(row) if row else None
+
+    def digest_channels(self) -> list[DigestChannel]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(digest_channels).order_by(digest_channels.c.team_id))
+            return [_to_digest_channel(row) for row in rows]
+
+    def forget_workspace(self, team_id: str) -> None:
+        """The app was uninstalled from a workspace: stop its digest."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(digest_channels).where(digest_channels.c.team_id == team_id))
 
     # ------------------------------------------------------------------ digest runs
 
@@ -454,6 +519,10 @@ class Store:
             select(func.max(digest_bag.c.cycle)).where(digest_bag.c.channel == channel)
         ).scalar()
         return int(value or 0)
+
+
+def _to_digest_channel(row) -> DigestChannel:
+    return DigestChannel(row.team_id, row.channel, row.set_by, _aware(row.set_at))  # type: ignore[arg-type]
 
 
 def _to_run(row) -> DigestRun:

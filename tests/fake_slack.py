@@ -41,6 +41,7 @@ class FakeSlack:
     """Call :meth:`start` (or use :func:`running_fake_slack`) before pointing clients at it."""
 
     bot_user_id: str = "UBOT"
+    admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     calls: list[Call] = field(default_factory=list)
     thread_messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
@@ -165,7 +166,7 @@ class FakeSlack:
                     },
                 )
             return 200, extra, {"ok": False, "error": failure.error or "unknown_error"}
-        return 200, {}, self._success(method, params)
+        return 200, {}, self._success(method, params, headers)
 
     def _next_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)
@@ -177,9 +178,17 @@ class FakeSlack:
             queue.pop(0)
         return failure
 
-    def _success(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _success(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "user_id": self.bot_user_id, "bot_id": "BBOT", "team_id": "T1"}
+            team = token_team(headers.get("Authorization", ""))
+            return {"ok": True, "user_id": self.bot_user_id, "bot_id": "BBOT", "team_id": team}
+        if method == "oauth.v2.access":
+            return oauth_access(str(params.get("code", "")))
+        if method == "users.info":
+            user = str(params.get("user"))
+            return {"ok": True, "user": {"id": user, "is_admin": user in self.admins}}
         if method in ("chat.postMessage", "chat.postEphemeral"):
             ts = f"1700000000.{next(self._ts):06d}"
             message = {**params, "ts": ts}
@@ -196,6 +205,36 @@ class FakeSlack:
         if method == "conversations.replies":
             return {"ok": True, "messages": self.thread_messages.get(str(params.get("ts")), [])}
         return {"ok": True}
+
+
+def workspace_token(team: str) -> str:
+    """The bot token the fake's OAuth hands a workspace: one per team, easy to assert on."""
+    return f"xoxb-{team}-bot"
+
+
+def token_team(authorization: str) -> str:
+    """The team a ``Bearer xoxb-T2-bot`` token belongs to (T1 for the single-workspace token)."""
+    parts = authorization.removeprefix("Bearer ").split("-")
+    return parts[1] if len(parts) == 3 and parts[1].startswith("T") else "T1"
+
+
+def oauth_access(code: str) -> dict[str, Any]:
+    """oauth.v2.access for a code ``code-T2``: workspace T2 installed the app."""
+    if not code.startswith("code-"):
+        return {"ok": False, "error": "invalid_code"}
+    team = code.removeprefix("code-")
+    return {
+        "ok": True,
+        "app_id": "A1",
+        "authed_user": {"id": "U0ADMIN"},
+        "scope": "commands,chat:write",
+        "token_type": "bot",
+        "access_token": workspace_token(team),
+        "bot_user_id": "UBOT",
+        "team": {"id": team, "name": f"Team {team}"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.listeners import actions, commands, events, home, shortcuts
+from bot.listeners import actions, commands, events, home, lifecycle, shortcuts
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -18,3 +18,4 @@ def register_listeners(app: App, deps: Deps) -> None:
     actions.register(app, deps)
     shortcuts.register(app, deps)
     home.register(app, deps)
+    lifecycle.register(app, deps)

@@ -7,10 +7,12 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from bot.listeners.digest_settings import digest_command, is_digest_command
 from bot.listeners.queries import command_reply
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, Respond
+    from slack_sdk import WebClient
 
     from bot.slack_app import Deps
 
@@ -21,11 +23,16 @@ COMMAND = re.compile(r"^/hubs")  # also /hubs-dev etc. for a second install of t
 
 def register(app: App, deps: Deps) -> None:
     @app.command(COMMAND)
-    def handle_hubs(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def handle_hubs(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         started = time.perf_counter()
-        text, blocks = command_reply(command.get("text") or "", deps)
-        respond(response_type="ephemeral", text=text, blocks=blocks)
+        query = command.get("text") or ""
+        if is_digest_command(query.casefold()):
+            text = digest_command(query, command, client, deps)
+            respond(response_type="ephemeral", text=text)
+        else:
+            text, blocks = command_reply(query, deps, command.get("team_id"))
+            respond(response_type="ephemeral", text=text, blocks=blocks)
         log.info(
             "slash command answered",
             extra={

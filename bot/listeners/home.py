@@ -15,10 +15,9 @@ if TYPE_CHECKING:
 
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+    def home_opened(event: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        view = render.home_view(
-            deps.index.corpus, deps.settings.digest_channel, deps.next_digest_run()
-        )
+        channel = deps.digest_channel(context.get("team_id"))
+        view = render.home_view(deps.index.corpus, channel, deps.next_digest_run(channel))
         client.views_publish(user_id=event["user"], view=view)

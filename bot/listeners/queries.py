@@ -67,12 +67,13 @@ def search_for_rank(deps: Deps, question: str, rank: int) -> SearchResponse:
     return deps.index.search(question, limit=max(rank + 2, deps.settings.result_limit))
 
 
-def command_reply(text: str, deps: Deps) -> render.Message:
+def command_reply(text: str, deps: Deps, team_id: str | None = None) -> render.Message:
     """What `/hubs <text>` answers."""
     keyword = text.strip().casefold()
     corpus = deps.index.corpus
     if keyword in ("", "help", "?"):
-        return render.help_message(corpus, deps.settings.digest_channel, deps.next_digest_run())
+        channel = deps.digest_channel(team_id)
+        return render.help_message(corpus, channel, deps.next_digest_run(channel))
     if keyword == "list":
         return render.list_message(corpus)
     response = ask(deps, text, "slash", max(2, deps.settings.result_limit))

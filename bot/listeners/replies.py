@@ -3,8 +3,6 @@ one clear sentence instead of a stack trace."""
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
-
 from bot.slack_client import post_message, slack_error
 
 __all__ = ["explain", "post_message", "slack_error"]
@@ -16,6 +14,6 @@ USER_FIXABLE = {
 }
 
 
-def explain(exc: SlackApiError) -> str | None:
+def explain(exc: Exception) -> str | None:
     """The sentence to show a user for an error they can fix, else None."""
     return USER_FIXABLE.get(slack_error(exc))

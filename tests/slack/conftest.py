@@ -9,6 +9,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -129,12 +130,16 @@ class SlackApp:
         return self.post(body, "application/x-www-form-urlencoded")
 
     def event(
-        self, event: dict[str, Any], event_id: str = "Ev1", retry_num: int | None = None
+        self,
+        event: dict[str, Any],
+        event_id: str = "Ev1",
+        retry_num: int | None = None,
+        team: str = "T1",
     ) -> Reply:
         body = json.dumps(
             {
                 "type": "event_callback",
-                "team_id": "T1",
+                "team_id": team,
                 "api_app_id": "A1",
                 "event_id": event_id,
                 "event_time": 1,
@@ -172,10 +177,11 @@ def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
     )
 
 
-@pytest.fixture
-def slack_app(settings: Settings, fake_slack: FakeSlack, seed_index: Index) -> Iterator[SlackApp]:
+@contextmanager
+def serving(settings: Settings, index: Index, fake: FakeSlack) -> Iterator[SlackApp]:
+    """The app built from ``settings`` on a real loopback port (its store included)."""
     store = Store.connect(settings.effective_database_url)
-    app = create_app(settings, seed_index, store)
+    app = create_app(settings, index, store)
     server = make_server(
         "127.0.0.1",
         0,
@@ -188,8 +194,14 @@ def slack_app(settings: Settings, fake_slack: FakeSlack, seed_index: Index) -> I
     )
     thread.start()
     try:
-        yield SlackApp(f"http://127.0.0.1:{server.server_port}", fake_slack, store)
+        yield SlackApp(f"http://127.0.0.1:{server.server_port}", fake, store)
     finally:
         server.shutdown()
         server.server_close()
         store.close()
+
+
+@pytest.fixture
+def slack_app(settings: Settings, fake_slack: FakeSlack, seed_index: Index) -> Iterator[SlackApp]:
+    with serving(settings, seed_index, fake_slack) as app:
+        yield app

@@ -1,0 +1,106 @@
+"""Every workspace's weekly digest: which channels get one, and with which bot token.
+
+A workspace chooses its channel with `/hubs digest here|off` (kept in the store); with one
+workspace and no choice made, ``HUBS_DIGEST_CHANNEL`` is the default. The targets are read
+afresh at every tick, so a channel chosen in Slack needs no clock restart, and a workspace
+that uninstalled the app (no token any more) is skipped. Each target is an ordinary
+:class:`~bot.digest.Digest`, so the exactly-once rules per ``(channel, week)`` hold as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+from slack_sdk.oauth.installation_store import InstallationStore
+
+from bot.corpus import Corpus, load_corpus
+from bot.digest import Digest, TickOutcome, parse_cron
+from bot.installations import bot_token_for
+from bot.settings import Settings
+from bot.slack_client import make_web_client
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestTarget:
+    team_id: str  # "" for the HUBS_DIGEST_CHANNEL default
+    channel: str
+    token: str
+    active_since: datetime | None  # when the channel was chosen
+
+
+def digest_targets(
+    settings: Settings, store: Store, installations: InstallationStore | None = None
+) -> list[DigestTarget]:
+    """The channels to post to this week, each with the token of its workspace."""
+    choices = store.digest_channels()
+    if not settings.oauth_enabled:
+        token = str(settings.slack_bot_token)
+        if not choices:  # nobody used /hubs digest yet: the configured default, if any
+            channel = settings.digest_channel
+            return [DigestTarget("", channel, token, None)] if channel else []
+        return [DigestTarget(c.team_id, c.channel, token, c.set_at) for c in choices if c.channel]
+    if installations is None:
+        raise ValueError("multi-workspace mode needs the installation store")
+    targets = []
+    for choice in choices:
+        if not choice.channel:
+            continue
+        token = bot_token_for(installations, choice.team_id)
+        if token is None:
+            log.warning("no installation for a digest workspace", extra={"team": choice.team_id})
+            continue
+        targets.append(DigestTarget(choice.team_id, choice.channel, token, choice.set_at))
+    return targets
+
+
+class DigestFleet:
+    """What the clock ticks: one :class:`Digest` per target, one schedule for all."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        installations: InstallationStore | None = None,
+        corpus_source: Callable[[], Corpus] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.installations = installations
+        self.trigger = parse_cron(settings.digest_cron, settings.timezone)  # ValueError if bad
+        directories = settings.corpus_dirs
+        self._corpus_source = corpus_source or (lambda: load_corpus(directories))
+
+    def targets(self) -> list[DigestTarget]:
+        return digest_targets(self.settings, self.store, self.installations)
+
+    def digest_for(self, target: DigestTarget, corpus: Callable[[], Corpus]) -> Digest:
+        client = make_web_client(target.token, self.settings.slack_api_url)
+        return Digest(
+            self.store,
+            client,
+            target.channel,
+            self.trigger,
+            corpus,
+            active_since=target.active_since,
+        )
+
+    def tick(self, now: datetime | None = None) -> list[TickOutcome]:
+        """Tick every target; one workspace's failure never stops the others'."""
+        now = now or datetime.now(UTC)
+        corpus = cache(self._corpus_source)  # read at most once per tick, only if needed
+        outcomes = []
+        for target in self.targets():
+            try:
+                outcomes.append(self.digest_for(target, corpus).tick(now))
+            except Exception:  # a database blip or a bug for one channel: log, go on
+                log.exception(
+                    "digest tick failed", extra={"team": target.team_id, "channel": target.channel}
+                )
+        return outcomes

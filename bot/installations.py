@@ -1,0 +1,99 @@
+"""Multi-workspace mode: Slack's OAuth install flow, with installations kept in our database.
+
+Off by default (one workspace, ``SLACK_BOT_TOKEN``). Setting ``SLACK_CLIENT_ID`` and
+``SLACK_CLIENT_SECRET`` turns it on: ``GET /slack/install`` starts Bolt's OAuth flow,
+``/slack/oauth_redirect`` finishes it, and slack_sdk's SQLAlchemy stores keep each
+workspace's bot token (and the short-lived OAuth ``state``) in the same database as the
+rest of the bot's state, so every web replica and the clock see the same installations.
+Bolt then looks the token up per request; listeners already use the per-request client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.settings import ConfigError, Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+STATE_EXPIRATION_S = 600
+
+BOT_SCOPES = (
+    "app_mentions:read",  # @hubs mentions
+    "channels:history",  # a bare "@hubs references?" reads its thread's first message
+    "chat:write",  # replies, shared answers, the weekly digest
+    "commands",  # /hubs and the message shortcut
+    "groups:history",  # ... the same in private channels the bot was invited to
+    "im:history",  # direct messages to the bot (message.im)
+    "reactions:write",  # the :mag: shown while the bot works on a mention
+    "users:read",  # `/hubs digest here|off`: is the person a workspace admin?
+)
+"""The bot's permissions; manifest.yml lists the same (a test keeps them equal)."""
+
+
+def installation_store(settings: Settings, store: Store) -> SQLAlchemyInstallationStore:
+    """Installations on the bot's own engine (tables created by the store's migration)."""
+    settings.require("SLACK_CLIENT_ID")
+    return SQLAlchemyInstallationStore(client_id=str(settings.slack_client_id), engine=store.engine)
+
+
+def oauth_settings(settings: Settings, store: Store, client: WebClient) -> OAuthSettings:
+    """Bolt's OAuth flow: install page, state kept in the database (any replica can finish
+    a flow another one started), and the per-request token lookup.
+
+    The lookup's ``auth.test`` result is cached per token in the worker: without the cache
+    every event would cost one more Slack round trip before its ack."""
+    settings.require("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+    installations = installation_store(settings, store)
+    oauth = OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=installations,
+        installation_store_bot_only=True,
+        state_store=SQLAlchemyOAuthStateStore(
+            expiration_seconds=STATE_EXPIRATION_S, engine=store.engine
+        ),
+        state_expiration_seconds=STATE_EXPIRATION_S,
+    )
+    oauth.authorize = InstallationStoreAuthorize(
+        installation_store=installations,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        bot_only=True,
+        cache_enabled=True,
+        client=client,
+        logger=log,
+    )
+    return oauth
+
+
+def bot_token_for(installations: InstallationStore, team_id: str) -> str | None:
+    """The bot token a workspace installed us with, or None once it uninstalled."""
+    bot = installations.find_bot(enterprise_id=None, team_id=team_id)
+    return bot.bot_token if bot else None
+
+
+def require_credentials(settings: Settings, *, socket_mode: bool = False) -> None:
+    """One line naming what is missing for the chosen mode."""
+    if settings.oauth_enabled:
+        if socket_mode:
+            raise ConfigError(
+                "Socket Mode serves one workspace: unset SLACK_CLIENT_ID/SLACK_CLIENT_SECRET "
+                "or use `hubs-bot serve`"
+            )
+        settings.require("SLACK_SIGNING_SECRET")
+        return
+    settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
