@@ -2,7 +2,9 @@
 
 `App.start()` is Bolt's development server; production HTTP goes through gunicorn with
 threaded workers. Routes: ``POST /slack/events`` (Bolt: signature verified, events, commands,
-actions), ``GET /healthz`` (checks the store, 503 when it is down).
+actions), ``GET /healthz`` (checks the store, 503 when it is down), ``GET /metrics``
+(Prometheus) and, in multi-workspace mode, Bolt's ``GET /slack/install`` and
+``GET /slack/oauth_redirect``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.installations import require_credentials
 from bot.live_index import LiveIndex
 from bot.settings import Settings
 from bot.store import Store
@@ -121,7 +124,7 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    require_credentials(settings)
     port = args.port or settings.port
     if settings.web_workers > 1:  # let /metrics add up every worker's counters
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hubs-metrics-"))
@@ -148,7 +151,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             index.watch(threading.Event())
             return build_wsgi(app, store)
 
-    log.warning("serving Slack on HTTP", extra={"port": port, "workers": settings.web_workers})
+    mode = "multi-workspace (OAuth)" if settings.oauth_enabled else "single workspace"
+    log.warning(
+        "serving Slack on HTTP",
+        extra={"port": port, "workers": settings.web_workers, "mode": mode},
+    )
     HubsServer().run()
     return 0
 
@@ -192,7 +199,8 @@ def _forget_worker_metrics(_server: object, worker: object) -> None:
 def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    require_credentials(settings, socket_mode=True)
+    settings.require("SLACK_APP_TOKEN")
     app, _store, index = build_runtime(settings, socket_mode=True)
     index.watch(threading.Event())
     signal.signal(signal.SIGHUP, lambda _signum, _frame: index.reload())

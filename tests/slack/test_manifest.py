@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from bot.installations import BOT_SCOPES, REDIRECT_PATH
 from bot.listeners import commands, shortcuts
 from bot.settings import PROJECT_ROOT
 
@@ -19,11 +20,17 @@ def test_command_and_shortcut_ids_match_the_listeners() -> None:
 
 def test_events_are_the_ones_handled() -> None:
     events = MANIFEST["settings"]["event_subscriptions"]["bot_events"]
-    assert sorted(events) == ["app_home_opened", "app_mention", "message.im"]
+    assert sorted(events) == [
+        "app_home_opened",
+        "app_mention",
+        "app_uninstalled",
+        "message.im",
+        "tokens_revoked",
+    ]
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
 
 
-def test_scopes_are_the_minimal_set() -> None:
+def test_scopes_are_the_minimal_set_and_the_install_flow_asks_for_them() -> None:
     assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == [
         "app_mentions:read",
         "channels:history",
@@ -32,4 +39,8 @@ def test_scopes_are_the_minimal_set() -> None:
         "groups:history",
         "im:history",
         "reactions:write",
+        "users:read",
     ]
+    assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+    (redirect,) = MANIFEST["oauth_config"]["redirect_urls"]
+    assert redirect.endswith(REDIRECT_PATH)

@@ -1,0 +1,175 @@
+"""Multi-workspace mode over real HTTP: install → token stored → that workspace answered with its
+own token → uninstall forgets it. On SQLite and PostgreSQL (installations live in the store)."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from email.message import Message
+
+import pytest
+
+from bot.digest_fleet import digest_targets
+from bot.installations import REDIRECT_PATH, installation_store
+from bot.search import Index
+from bot.settings import Settings
+from tests.fake_slack import FakeSlack, workspace_token
+from tests.slack.conftest import SlackApp, serving
+
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "test-client-secret"
+
+
+@dataclass
+class Page:
+    status: int
+    body: str
+    headers: Message
+
+
+def get(url: str, cookie: str | None = None) -> Page:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return Page(response.status, response.read().decode(), response.headers)
+    except urllib.error.HTTPError as error:
+        return Page(error.code, error.read().decode(), error.headers)
+
+
+@pytest.fixture
+def oauth_settings(settings: Settings, database_url: str) -> Settings:
+    return replace(
+        settings,
+        slack_bot_token=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        database_url=database_url,
+    )
+
+
+@pytest.fixture
+def oauth_app(
+    oauth_settings: Settings, fake_slack: FakeSlack, seed_index: Index
+) -> Iterator[SlackApp]:
+    with serving(oauth_settings, seed_index, fake_slack) as app:
+        yield app
+
+
+def start_install(app: SlackApp) -> tuple[str, str]:
+    """GET /slack/install: the state in the authorize link, and the browser cookie."""
+    page = get(app.url + "/slack/install")
+    assert page.status == 200
+    link = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page.body)
+    assert link is not None, page.body
+    href = html.unescape(link.group(1))
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(href).query))
+    assert query["client_id"] == CLIENT_ID and "users:read" in query["scope"].split(",")
+    cookie = str(page.headers["Set-Cookie"]).split(";")[0]
+    assert cookie == f"slack-app-oauth-state={query['state']}"
+    return query["state"], cookie
+
+
+def install(app: SlackApp, team: str) -> Page:
+    state, cookie = start_install(app)
+    query = urllib.parse.urlencode({"code": f"code-{team}", "state": state})
+    return get(f"{app.url}{REDIRECT_PATH}?{query}", cookie)
+
+
+def mention(app: SlackApp, team: str, event_id: str) -> None:
+    event = {"type": "app_mention", "user": "U1", "text": "<@UBOT> pitfalls"}
+    event |= {"channel": f"C{team}", "ts": f"1.{event_id[-1]}"}
+    assert app.event(event, event_id=event_id, team=team).status == 200
+
+
+def test_install_stores_the_token_and_that_workspace_is_answered_with_it(
+    oauth_app: SlackApp,
+    oauth_settings: Settings,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    page = install(oauth_app, "T2")
+    assert page.status == 200, page.body
+    (exchange,) = fake_slack.calls_to("oauth.v2.access")
+    assert exchange.params["code"] == "code-T2"
+    bot = installation_store(oauth_settings, oauth_app.store).find_bot(
+        enterprise_id=None, team_id="T2"
+    )
+    assert bot is not None and bot.bot_token == workspace_token("T2")
+
+    install(oauth_app, "T3")
+    mention(oauth_app, "T2", "Ev2")
+    mention(oauth_app, "T3", "Ev3")
+    replies = {c.params["channel"]: c for c in fake_slack.wait_for("chat.postMessage", 2)}
+    assert replies["CT2"].headers["Authorization"] == f"Bearer {workspace_token('T2')}"
+    assert replies["CT3"].headers["Authorization"] == f"Bearer {workspace_token('T3')}"
+    for secret in (workspace_token("T2"), workspace_token("T3"), CLIENT_SECRET):
+        assert secret not in caplog.text
+
+
+def test_a_workspace_that_never_installed_gets_nothing(
+    oauth_app: SlackApp, fake_slack: FakeSlack
+) -> None:
+    mention(oauth_app, "T9", "Ev9")
+    assert not fake_slack.calls_to("chat.postMessage")
+    assert not fake_slack.calls_to("reactions.add")
+
+
+def test_state_is_single_use_and_bound_to_the_browser(
+    oauth_app: SlackApp, fake_slack: FakeSlack
+) -> None:
+    state, cookie = start_install(oauth_app)
+    redirect = f"{oauth_app.url}{REDIRECT_PATH}?"
+    query = urllib.parse.urlencode({"code": "code-T2", "state": state})
+    assert get(redirect + query).status == 400  # another browser: no cookie
+    assert get(redirect + query, cookie).status == 200
+    replayed = get(redirect + query, cookie)
+    assert replayed.status == 401 and "no longer valid" in replayed.body
+    forged = urllib.parse.urlencode({"code": "code-T4", "state": "forged"})
+    assert get(redirect + forged, "slack-app-oauth-state=forged").status == 401
+    assert len(fake_slack.calls_to("oauth.v2.access")) == 1  # only the genuine flow
+
+
+def test_uninstall_deletes_the_token_and_stops_the_digest(
+    oauth_app: SlackApp, oauth_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    install(oauth_app, "T2")
+    install(oauth_app, "T3")
+    store = oauth_app.store
+    store.set_digest_channel("T2", "CT2", "U0ADMIN")
+    store.set_digest_channel("T3", "CT3", "U0ADMIN")
+    installations = installation_store(oauth_settings, store)
+    targets = digest_targets(oauth_settings, store, installations)
+    assert {(t.channel, t.token) for t in targets} == {
+        ("CT2", workspace_token("T2")),
+        ("CT3", workspace_token("T3")),
+    }
+
+    assert oauth_app.event({"type": "app_uninstalled"}, event_id="EvU", team="T2").status == 200
+    revoked = {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}
+    assert oauth_app.event(revoked, event_id="EvR", team="T3").status == 200
+    for team in ("T2", "T3"):
+        assert _eventually(
+            lambda t=team: (
+                installations.find_bot(enterprise_id=None, team_id=t) is None
+                and store.digest_channel(t) is None
+            )
+        ), f"{team} still installed or still has a digest channel"
+    assert digest_targets(oauth_settings, store, installations) == []
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Bolt acks events first and runs listeners after: poll for their effect."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False
