@@ -19,6 +19,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -243,6 +244,13 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _write(self) -> AbstractContextManager[Connection]:
+        """A write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE): a
+        DEFERRED one that reads first and writes second can fail at once with "database is
+        locked" when another writer got there between (SQLite does not wait on a lock
+        upgrade). Found by two clocks racing in tests/digest/test_digest.py."""
+        return self.engine.execution_options(sqlite_begin="IMMEDIATE").begin()
+
     def _insert_ignore(self, table: Table):
         """``INSERT … ON CONFLICT DO NOTHING`` for the engine's dialect. Ask it ``RETURNING``
         to learn whether the row landed: psycopg reports no rowcount for it."""
@@ -256,7 +264,7 @@ class Store:
 
     def claim_event(self, event_id: str, now: datetime | None = None) -> bool:
         """True only for the first caller with this event id, across processes and hosts."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             inserted = conn.execute(
                 self._insert_ignore(slack_events)
                 .values(event_id=event_id, received_at=now or utcnow())
@@ -266,7 +274,7 @@ class Store:
 
     def prune_events(self, older_than: timedelta = timedelta(days=2)) -> int:
         """Slack retries for minutes, not days; old ids only take space."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 delete(slack_events).where(slack_events.c.received_at < utcnow() - older_than)
             )
@@ -276,7 +284,7 @@ class Store:
 
     def record_query(self, source: str, query: str, section_key: str | None) -> None:
         """One row per question asked in Slack: what people look for, and what is missing."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 insert(query_log).values(
                     asked_at=utcnow(),
@@ -295,7 +303,7 @@ class Store:
             "vote": 1 if vote > 0 else -1,
             "voted_at": utcnow(),
         }
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             updated = conn.execute(
                 update(feedback)
                 .where(
@@ -330,7 +338,7 @@ class Store:
     ) -> None:
         """Record a workspace's digest channel (None switches the digest off there)."""
         values = {"channel": channel, "set_by": set_by, "set_at": now or utcnow()}
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             updated = conn.execute(
                 update(digest_channels).where(digest_channels.c.team_id == team_id).values(**values)
             )
@@ -352,14 +360,14 @@ class Store:
 
     def forget_workspace(self, team_id: str) -> None:
         """The app was uninstalled from a workspace: stop its digest."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(delete(digest_channels).where(digest_channels.c.team_id == team_id))
 
     # ------------------------------------------------------------------ digest runs
 
     def claim_week(self, channel: str, week: str, now: datetime) -> DigestRun | None:
         """Insert this week's run row; the one caller whose insert lands owns the post."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             inserted = conn.execute(
                 self._insert_ignore(digest_runs)
                 .values(
@@ -378,7 +386,7 @@ class Store:
 
     def retake_failed(self, run: DigestRun, now: datetime) -> DigestRun | None:
         """Compare-and-set a failed (or stale claimed) run back to claimed; one winner."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 update(digest_runs)
                 .where(
@@ -399,7 +407,7 @@ class Store:
             return self._run(conn, run.channel, run.week)
 
     def set_run_item(self, run_id: int, item_id: str) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 update(digest_runs)
                 .where(digest_runs.c.id == run_id)
@@ -407,7 +415,7 @@ class Store:
             )
 
     def mark_posted(self, run_id: int, message_ts: str, now: datetime) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 update(digest_runs)
                 .where(digest_runs.c.id == run_id)
@@ -415,7 +423,7 @@ class Store:
             )
 
     def mark_failed(self, run_id: int, error: str, retry_at: datetime, now: datetime) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 update(digest_runs)
                 .where(digest_runs.c.id == run_id)
@@ -428,7 +436,7 @@ class Store:
 
     def delete_run(self, channel: str, week: str) -> None:
         """For ``digest --post-now --force``: forget this week's run so it can be claimed."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 delete(digest_runs).where(
                     digest_runs.c.channel == channel, digest_runs.c.week == week
@@ -464,7 +472,7 @@ class Store:
 
     def start_cycle(self, channel: str, ordered_item_ids: Sequence[str]) -> int:
         """Begin a new cycle with this order; returns the cycle number."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             cycle = self._current_cycle(conn, channel) + 1
             if ordered_item_ids:
                 conn.execute(
@@ -483,14 +491,14 @@ class Store:
             for item, position in placed
         ]
         if rows:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 conn.execute(self._insert_ignore(digest_bag), rows)
 
     def remove_from_cycle(self, channel: str, cycle: int, item_ids: Iterable[str]) -> None:
         """Items gone from the corpus leave the cycle (unless already drawn: history)."""
         ids = list(item_ids)
         if ids:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 conn.execute(
                     delete(digest_bag).where(
                         digest_bag.c.channel == channel,
@@ -501,7 +509,7 @@ class Store:
                 )
 
     def mark_drawn(self, channel: str, item_id: str, week: str) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             cycle = self._current_cycle(conn, channel)
             conn.execute(
                 update(digest_bag)
