@@ -1,5 +1,5 @@
 """Prometheus metrics: requests and their latency, answers without a match, Slack API errors,
-digest posts. Served at ``GET /metrics`` by `serve`.
+digest posts, replies kept in the outbox. Served at ``GET /metrics`` by `serve`.
 
 Under gunicorn with several workers each process counts on its own; the server then sets
 ``PROMETHEUS_MULTIPROC_DIR`` before the workers start so ``/metrics`` adds them all up
@@ -35,6 +35,11 @@ SLACK_ERRORS = Counter(
     "hubs_slack_api_errors_total", "Slack Web API errors after retries", ["method", "error"]
 )
 DIGEST_POSTS = Counter("hubs_digest_posts_total", "Weekly digest post attempts", ["outcome"])
+OUTBOX = Counter(
+    "hubs_outbox_total",
+    "Replies Slack could not take at once: queued, delivered later, or given up",
+    ["outcome"],
+)
 
 
 def exposition() -> tuple[bytes, str]:

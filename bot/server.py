@@ -112,12 +112,18 @@ def _measured(
 
 
 def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App, Store, LiveIndex]:
-    """Everything one worker serves with; the corpus is watched and hot-reloaded."""
+    """Everything one worker serves with, running: the corpus watched and hot-reloaded, and
+    the outbox retrying replies Slack could not take."""
+    from bot.outbox import Outbox
     from bot.slack_app import create_app
 
     index = LiveIndex(settings.corpus_dirs, settings.aliases)
     store = Store.connect(settings.effective_database_url)
-    app = create_app(settings, index, store, socket_mode=socket_mode)
+    outbox = Outbox.from_settings(settings, store)
+    app = create_app(settings, index, store, socket_mode=socket_mode, outbox=outbox)
+    stop = threading.Event()  # daemon threads: they end with the worker
+    index.watch(stop)
+    outbox.start(stop)
     return app, store, index
 
 
@@ -147,8 +153,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("pidfile", str(pidfile(settings, f"serve-{port}")))
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, index, watcher
-            app, store, index = build_runtime(settings)
-            index.watch(threading.Event())
+            app, store, _index = build_runtime(settings)
             return build_wsgi(app, store)
 
     mode = "multi-workspace (OAuth)" if settings.oauth_enabled else "single workspace"
@@ -202,7 +207,6 @@ def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
     require_credentials(settings, socket_mode=True)
     settings.require("SLACK_APP_TOKEN")
     app, _store, index = build_runtime(settings, socket_mode=True)
-    index.watch(threading.Event())
     signal.signal(signal.SIGHUP, lambda _signum, _frame: index.reload())
     pid_path = pidfile(settings, "socket")
     pid_path.write_text(f"{os.getpid()}\n")

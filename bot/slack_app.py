@@ -22,6 +22,7 @@ from bot.corpus import Corpus
 from bot.digest import parse_cron
 from bot.installations import oauth_settings, require_credentials
 from bot.listeners import register_listeners
+from bot.outbox import Outbox
 from bot.search import SearchResponse
 from bot.settings import Settings
 from bot.slack_client import make_web_client
@@ -46,6 +47,7 @@ class Deps:
     settings: Settings
     index: SearchIndex
     store: Store
+    outbox: Outbox
     installations: InstallationStore | None = None  # multi-workspace mode only
 
     def digest_channel(self, team_id: str | None) -> str | None:
@@ -77,13 +79,17 @@ def create_app(
     client: WebClient | None = None,
     *,
     socket_mode: bool = False,
+    outbox: Outbox | None = None,
 ) -> App:
     """A ready Bolt app; raises ConfigError naming a missing SLACK_* variable.
 
     Over HTTP every request must carry a valid signature. In Socket Mode there is no HTTP
     endpoint to verify (Slack authenticates the WebSocket with the app token), so the signing
     secret is not required there. With SLACK_CLIENT_ID/SECRET set the app serves any
-    workspace that installs it (:mod:`bot.installations`) instead of one token's."""
+    workspace that installs it (:mod:`bot.installations`) instead of one token's.
+
+    Replies Slack cannot take go to ``outbox``; whoever runs the app runs its retry loop
+    (``outbox.start``), as `serve` and `socket` do."""
     require_credentials(settings, socket_mode=socket_mode)
     token = None if settings.oauth_enabled else settings.slack_bot_token
     # the token travels inside the client (base URL, retry handlers); Bolt takes it there
@@ -104,5 +110,6 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
     installations = oauth.installation_store if oauth else None
-    register_listeners(app, Deps(settings, index, store, installations))
+    outbox = outbox or Outbox.from_settings(settings, store)
+    register_listeners(app, Deps(settings, index, store, outbox, installations))
     return app

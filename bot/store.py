@@ -123,6 +123,20 @@ digest_channels = Table(
 )
 
 
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=False),  # "" with one workspace; never a token
+    Column("message", Text, nullable=False),  # chat.postMessage arguments, JSON
+    Column("status", String(16), nullable=False),  # pending | dead (delivered rows go)
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
 def _v1_initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[digest_runs, digest_bag, slack_events])
 
@@ -143,7 +157,16 @@ def _v3_workspaces(conn: Connection) -> None:
     SQLAlchemyOAuthStateStore(expiration_seconds=0, engine=conn.engine).metadata.create_all(conn)
 
 
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1_initial, _v2_feedback, _v3_workspaces)
+def _v4_outbox(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[outbox])
+
+
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (
+    _v1_initial,
+    _v2_feedback,
+    _v3_workspaces,
+    _v4_outbox,
+)
 """Migration *n* (1-based) upgrades schema version n-1 to n. Append; never edit old ones."""
 
 RunStatus = str  # "claimed" | "posted" | "failed"
@@ -244,7 +267,7 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _write(self) -> AbstractContextManager[Connection]:
+    def write(self) -> AbstractContextManager[Connection]:
         """A write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE): a
         DEFERRED one that reads first and writes second can fail at once with "database is
         locked" when another writer got there between (SQLite does not wait on a lock
@@ -264,7 +287,7 @@ class Store:
 
     def claim_event(self, event_id: str, now: datetime | None = None) -> bool:
         """True only for the first caller with this event id, across processes and hosts."""
-        with self._write() as conn:
+        with self.write() as conn:
             inserted = conn.execute(
                 self._insert_ignore(slack_events)
                 .values(event_id=event_id, received_at=now or utcnow())
@@ -274,7 +297,7 @@ class Store:
 
     def prune_events(self, older_than: timedelta = timedelta(days=2)) -> int:
         """Slack retries for minutes, not days; old ids only take space."""
-        with self._write() as conn:
+        with self.write() as conn:
             result = conn.execute(
                 delete(slack_events).where(slack_events.c.received_at < utcnow() - older_than)
             )
@@ -284,7 +307,7 @@ class Store:
 
     def record_query(self, source: str, query: str, section_key: str | None) -> None:
         """One row per question asked in Slack: what people look for, and what is missing."""
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 insert(query_log).values(
                     asked_at=utcnow(),
@@ -303,7 +326,7 @@ class Store:
             "vote": 1 if vote > 0 else -1,
             "voted_at": utcnow(),
         }
-        with self._write() as conn:
+        with self.write() as conn:
             updated = conn.execute(
                 update(feedback)
                 .where(
@@ -338,7 +361,7 @@ class Store:
     ) -> None:
         """Record a workspace's digest channel (None switches the digest off there)."""
         values = {"channel": channel, "set_by": set_by, "set_at": now or utcnow()}
-        with self._write() as conn:
+        with self.write() as conn:
             updated = conn.execute(
                 update(digest_channels).where(digest_channels.c.team_id == team_id).values(**values)
             )
@@ -360,14 +383,14 @@ class Store:
 
     def forget_workspace(self, team_id: str) -> None:
         """The app was uninstalled from a workspace: stop its digest."""
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(delete(digest_channels).where(digest_channels.c.team_id == team_id))
 
     # ------------------------------------------------------------------ digest runs
 
     def claim_week(self, channel: str, week: str, now: datetime) -> DigestRun | None:
         """Insert this week's run row; the one caller whose insert lands owns the post."""
-        with self._write() as conn:
+        with self.write() as conn:
             inserted = conn.execute(
                 self._insert_ignore(digest_runs)
                 .values(
@@ -386,7 +409,7 @@ class Store:
 
     def retake_failed(self, run: DigestRun, now: datetime) -> DigestRun | None:
         """Compare-and-set a failed (or stale claimed) run back to claimed; one winner."""
-        with self._write() as conn:
+        with self.write() as conn:
             result = conn.execute(
                 update(digest_runs)
                 .where(
@@ -407,7 +430,7 @@ class Store:
             return self._run(conn, run.channel, run.week)
 
     def set_run_item(self, run_id: int, item_id: str) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 update(digest_runs)
                 .where(digest_runs.c.id == run_id)
@@ -415,7 +438,7 @@ class Store:
             )
 
     def mark_posted(self, run_id: int, message_ts: str, now: datetime) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 update(digest_runs)
                 .where(digest_runs.c.id == run_id)
@@ -423,7 +446,7 @@ class Store:
             )
 
     def mark_failed(self, run_id: int, error: str, retry_at: datetime, now: datetime) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 update(digest_runs)
                 .where(digest_runs.c.id == run_id)
@@ -436,7 +459,7 @@ class Store:
 
     def delete_run(self, channel: str, week: str) -> None:
         """For ``digest --post-now --force``: forget this week's run so it can be claimed."""
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 delete(digest_runs).where(
                     digest_runs.c.channel == channel, digest_runs.c.week == week
@@ -472,7 +495,7 @@ class Store:
 
     def start_cycle(self, channel: str, ordered_item_ids: Sequence[str]) -> int:
         """Begin a new cycle with this order; returns the cycle number."""
-        with self._write() as conn:
+        with self.write() as conn:
             cycle = self._current_cycle(conn, channel) + 1
             if ordered_item_ids:
                 conn.execute(
@@ -491,14 +514,14 @@ class Store:
             for item, position in placed
         ]
         if rows:
-            with self._write() as conn:
+            with self.write() as conn:
                 conn.execute(self._insert_ignore(digest_bag), rows)
 
     def remove_from_cycle(self, channel: str, cycle: int, item_ids: Iterable[str]) -> None:
         """Items gone from the corpus leave the cycle (unless already drawn: history)."""
         ids = list(item_ids)
         if ids:
-            with self._write() as conn:
+            with self.write() as conn:
                 conn.execute(
                     delete(digest_bag).where(
                         digest_bag.c.channel == channel,
@@ -509,7 +532,7 @@ class Store:
                 )
 
     def mark_drawn(self, channel: str, item_id: str, week: str) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             cycle = self._current_cycle(conn, channel)
             conn.execute(
                 update(digest_bag)

@@ -46,6 +46,9 @@ class FakeSlack:
     thread_messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _delays: dict[str, float] = field(default_factory=dict)
+    _outage_until: float = 0.0
+    _outage_methods: frozenset[str] = frozenset()
+    _outage_calls: Iterator[int] = field(default_factory=itertools.count)
     _posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -77,6 +80,13 @@ class FakeSlack:
             self._failures.setdefault(method, []).append(
                 _Failure(status, error, retry_after, times)
             )
+
+    def outage(self, seconds: float, methods: tuple[str, ...] = ("chat.postMessage",)) -> None:
+        """For ``seconds`` from now, every call to ``methods`` fails: HTTP 429 (Retry-After
+        1) and HTTP 500 in turn, as Slack does in a bad hour."""
+        with self._lock:
+            self._outage_methods = frozenset(methods)
+            self._outage_until = time.monotonic() + seconds
 
     def delay(self, method: str, seconds: float) -> None:
         """Answer ``method`` only after ``seconds``: a slow Slack."""
@@ -169,6 +179,10 @@ class FakeSlack:
         return 200, {}, self._success(method, params, headers)
 
     def _next_failure(self, method: str) -> _Failure | None:
+        if method in self._outage_methods and time.monotonic() < self._outage_until:
+            if next(self._outage_calls) % 2 == 0:
+                return _Failure(status=429, retry_after=1)
+            return _Failure(status=500)
         queue = self._failures.get(method)
         if not queue:
             return None

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import render
 from bot.listeners.queries import ask, has_topic, slack_text_to_query
-from bot.listeners.replies import post_message, slack_error
+from bot.listeners.replies import slack_error
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -56,13 +56,16 @@ def answer_in_thread(
     question: str,
     thread_ts: str | None,
     source: str,
+    team_id: str,
 ) -> None:
     channel = event["channel"]
     response = ask(deps, question, source, limit=2)
     text, blocks = render.thread_reply(response, deps.index.corpus)
     try:
-        post_message(client, channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
-    except SlackApiError as exc:
+        deps.outbox.send(
+            client, team_id, channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
+        )
+    except SlackApiError as exc:  # not Slack's trouble (kept for later) but ours to report
         log.error("reply failed", extra={"channel": channel, "error": slack_error(exc)})
 
 
@@ -81,7 +84,9 @@ def register(app: App, deps: Deps) -> None:
             question = parent_text(client, channel, event["thread_ts"]) or question
         react(client, "reactions_add", channel, ts)
         try:
-            answer_in_thread(deps, client, event, question, thread_ts, "mention")
+            answer_in_thread(
+                deps, client, event, question, thread_ts, "mention", context.get("team_id") or ""
+            )
         finally:
             react(client, "reactions_remove", channel, ts)
 
@@ -94,7 +99,8 @@ def register(app: App, deps: Deps) -> None:
         if not first_time(deps, body, event):
             return
         question = slack_text_to_query(event.get("text", ""))
-        answer_in_thread(deps, client, event, question, event.get("thread_ts"), "dm")
+        team_id = context.get("team_id") or ""
+        answer_in_thread(deps, client, event, question, event.get("thread_ts"), "dm", team_id)
 
 
 def parent_text(client: WebClient, channel: str, thread_ts: str) -> str:

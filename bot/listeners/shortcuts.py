@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot import render
 from bot.blocks import context
 from bot.listeners.queries import ask, slack_text_to_query
-from bot.listeners.replies import explain, post_message, slack_error
+from bot.listeners.replies import explain, slack_error
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, Respond
@@ -34,8 +34,9 @@ def register(app: App, deps: Deps) -> None:
         response = ask(deps, slack_text_to_query(message.get("text", "")), "shortcut", limit=2)
         text, blocks = render.thread_reply(response, deps.index.corpus)
         try:
-            post_message(
+            deps.outbox.send(
                 client,
+                (body.get("team") or {}).get("id") or "",
                 channel=channel,
                 thread_ts=message.get("thread_ts") or message.get("ts"),
                 text=text,

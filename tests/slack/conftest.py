@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -19,10 +20,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.outbox import Outbox
 from bot.search import Index
 from bot.server import build_wsgi
 from bot.settings import Settings
 from bot.slack_app import create_app
+from bot.slack_client import make_web_client
 from bot.store import Store
 from tests.fake_slack import FakeSlack, running_fake_slack
 
@@ -60,6 +63,7 @@ class SlackApp:
     url: str
     fake: FakeSlack
     store: Store
+    outbox: Outbox
 
     def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Reply:
         request = urllib.request.Request(
@@ -181,7 +185,13 @@ def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
 def serving(settings: Settings, index: Index, fake: FakeSlack) -> Iterator[SlackApp]:
     """The app built from ``settings`` on a real loopback port (its store included)."""
     store = Store.connect(settings.effective_database_url)
-    app = create_app(settings, index, store)
+    outbox = Outbox.from_settings(settings, store, retry_base=timedelta(milliseconds=100))
+    # one 5xx retry instead of four keeps failure tests quick (backoff 0.5 s, not 7.5 s)
+    token = None if settings.oauth_enabled else settings.slack_bot_token
+    client = make_web_client(token, settings.slack_api_url, server_error_retries=1)
+    app = create_app(settings, index, store, client, outbox=outbox)
+    stop = threading.Event()
+    outbox.start(stop, every_s=0.2)
     server = make_server(
         "127.0.0.1",
         0,
@@ -194,8 +204,9 @@ def serving(settings: Settings, index: Index, fake: FakeSlack) -> Iterator[Slack
     )
     thread.start()
     try:
-        yield SlackApp(f"http://127.0.0.1:{server.server_port}", fake, store)
+        yield SlackApp(f"http://127.0.0.1:{server.server_port}", fake, store, outbox)
     finally:
+        stop.set()
         server.shutdown()
         server.server_close()
         store.close()

@@ -1,0 +1,237 @@
+"""A durable outbox for thread replies: an answer Slack could not take now is sent later.
+
+slack_sdk's retry handlers ride out a short blip (a few 429s, a 500, a dropped connection) but
+give up after seconds; an outage longer than that would lose the answer to an ``@hubs``
+question. :meth:`Outbox.send` posts at once and, when the failure is Slack's (rate limit,
+5xx, timeout) rather than one a person must fix (``not_in_channel``: raised to the caller as
+before), keeps the message in the store. Every web worker runs :meth:`Outbox.run`, which
+retries due messages with backoff for up to an hour. A message is claimed with a
+compare-and-set on its attempt count before each retry, so with any number of workers and
+hosts each retry has one sender. Tokens are never stored: the row keeps the workspace id, and
+the token is looked up when sending.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import delete, insert, select, update
+
+from bot import metrics
+from bot.installations import bot_token_for, installation_store
+from bot.settings import Settings
+from bot.slack_client import make_web_client, post_message, slack_error
+from bot.store import Store, outbox
+
+log = logging.getLogger(__name__)
+
+RETRY_BASE = timedelta(seconds=5)
+RETRY_MAX = timedelta(minutes=5)
+GIVE_UP_AFTER = timedelta(hours=1)
+LEASE = timedelta(minutes=2)  # a claimed retry whose sender died is retried after this
+KEEP_DEAD = timedelta(days=7)
+BATCH = 20
+
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+ClientFor = Callable[[str], WebClient | None]
+
+
+def is_transient(exc: Exception) -> bool:
+    """Slack's trouble (worth retrying later), not the message's or the channel's."""
+    if isinstance(exc, OSError):  # timeouts, refused or reset connections
+        return True
+    error = slack_error(exc)
+    return error in TRANSIENT_ERRORS or error.startswith("http_5") or error == "http_429"
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    id: int
+    team_id: str
+    message: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        client_for: ClientFor,
+        *,
+        retry_base: timedelta = RETRY_BASE,
+        give_up_after: timedelta = GIVE_UP_AFTER,
+    ) -> None:
+        self.store = store
+        self._client_for = client_for
+        self.retry_base = retry_base
+        self.give_up_after = give_up_after
+        self._last_cleanup: datetime | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store, **timing: timedelta) -> Outbox:
+        """Clients by workspace: the one bot token, or each installation's token."""
+        if not settings.oauth_enabled:
+            shared = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+            return cls(store, lambda _team: shared, **timing)
+        installations = installation_store(settings, store)
+
+        def client_for(team_id: str) -> WebClient | None:
+            token = bot_token_for(installations, team_id)
+            return make_web_client(token, settings.slack_api_url) if token else None
+
+        return cls(store, client_for, **timing)
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, client: WebClient, team_id: str, **message: Any) -> dict[str, Any] | None:
+        """Post now, or keep the message for later if Slack is unavailable (None then).
+        Errors a person must act on are raised, as from :func:`post_message`."""
+        try:
+            return post_message(client, **message)
+        except (SlackApiError, OSError) as exc:
+            if not is_transient(exc):
+                raise
+            self.enqueue(team_id, message, slack_error(exc))
+            return None
+
+    def enqueue(
+        self, team_id: str, message: dict[str, Any], error: str, now: datetime | None = None
+    ) -> None:
+        now = now or datetime.now(UTC)
+        with self.store.write() as conn:
+            conn.execute(
+                insert(outbox).values(
+                    team_id=team_id,
+                    message=json.dumps(message),
+                    status="pending",
+                    attempts=1,
+                    error=error,
+                    created_at=now,
+                    next_attempt_at=now + self.retry_base,
+                )
+            )
+        metrics.OUTBOX.labels("queued").inc()
+        log.warning(
+            "reply kept for a later retry",
+            extra={"team": team_id, "channel": message.get("channel"), "error": error},
+        )
+
+    # ------------------------------------------------------------------ retrying
+
+    def drain(self, now: datetime | None = None) -> int:
+        """Retry every due message once; returns how many were delivered."""
+        now = now or datetime.now(UTC)
+        delivered = 0
+        for pending in self._due(now):
+            if self._claim(pending, now):
+                delivered += self._retry(pending, now)
+        self._forget_dead(now)
+        return delivered
+
+    def run(self, stop: threading.Event, every_s: float = 2.0) -> None:
+        """The retry loop each web worker runs until ``stop`` is set."""
+        while not stop.wait(every_s):
+            try:
+                self.drain()
+            except Exception:  # the database being away must not end the loop
+                log.exception("outbox drain failed; trying again")
+
+    def start(self, stop: threading.Event, every_s: float = 2.0) -> threading.Thread:
+        thread = threading.Thread(
+            target=self.run, args=(stop, every_s), name="hubs-outbox", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def pending(self) -> list[Pending]:
+        """Every message still waiting (for tests and `stats`)."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(outbox).where(outbox.c.status == "pending")).all()
+        return [_to_pending(row) for row in rows]
+
+    def _due(self, now: datetime) -> list[Pending]:
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox)
+                .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+                .order_by(outbox.c.next_attempt_at)
+                .limit(BATCH)
+            ).all()
+        return [_to_pending(row) for row in rows]
+
+    def _claim(self, pending: Pending, now: datetime) -> bool:
+        """Compare-and-set on the attempt count: one sender per retry."""
+        with self.store.write() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.id == pending.id, outbox.c.attempts == pending.attempts)
+                .values(attempts=pending.attempts + 1, next_attempt_at=now + LEASE)
+            )
+        return result.rowcount == 1
+
+    def _retry(self, pending: Pending, now: datetime) -> int:
+        client = self._client_for(pending.team_id)
+        if client is None:
+            self._settle(pending, "dead", "no installation for the workspace", now)
+            return 0
+        try:
+            post_message(client, **pending.message)
+        except (SlackApiError, OSError) as exc:
+            error = slack_error(exc)
+            if not is_transient(exc) or now - pending.created_at >= self.give_up_after:
+                self._settle(pending, "dead", error, now)
+            else:
+                delay = min(self.retry_base * 2**pending.attempts, RETRY_MAX)
+                self._settle(pending, "pending", error, now + delay)
+            return 0
+        with self.store.write() as conn:
+            conn.execute(delete(outbox).where(outbox.c.id == pending.id))
+        metrics.OUTBOX.labels("delivered").inc()
+        log.info(
+            "kept reply delivered",
+            extra={"team": pending.team_id, "attempts": pending.attempts + 1},
+        )
+        return 1
+
+    def _settle(self, pending: Pending, status: str, error: str, when: datetime) -> None:
+        with self.store.write() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == pending.id)
+                .values(status=status, error=error, next_attempt_at=when)
+            )
+        if status == "dead":
+            metrics.OUTBOX.labels("dead").inc()
+            log.error(
+                "reply given up",
+                extra={"team": pending.team_id, "error": error, "attempts": pending.attempts + 1},
+            )
+
+    def _forget_dead(self, now: datetime) -> None:
+        """Given-up messages stay a week for inspection; checked at most hourly."""
+        if self._last_cleanup and now - self._last_cleanup < timedelta(hours=1):
+            return
+        self._last_cleanup = now
+        with self.store.write() as conn:
+            conn.execute(
+                delete(outbox).where(
+                    outbox.c.status == "dead", outbox.c.next_attempt_at < now - KEEP_DEAD
+                )
+            )
+
+
+def _to_pending(row: Any) -> Pending:
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    return Pending(row.id, row.team_id, json.loads(row.message), row.attempts, created)
