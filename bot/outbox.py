@@ -34,7 +34,7 @@ from bot.store import Store, outbox
 log = logging.getLogger(__name__)
 
 RETRY_BASE = timedelta(seconds=5)
-RETRY_MAX = timedelta(minutes=5)
+RETRY_MAX = timedelta(minutes=1)  # a person is waiting: retry at least every minute
 GIVE_UP_AFTER = timedelta(hours=1)
 LEASE = timedelta(minutes=2)  # a claimed retry whose sender died is retried after this
 KEEP_DEAD = timedelta(days=7)

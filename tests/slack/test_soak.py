@@ -1,0 +1,75 @@
+"""A Slack outage (HTTP 429s and 500s for a while) loses no reply and no digest.
+
+The minute-long version, against `hubs-bot serve` with two workers, is
+``bench/bench_soak.py``; this one is short enough for every run of the suite.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.corpus import Corpus
+from bot.digest import Digest, parse_cron
+from bot.slack_client import make_web_client
+from tests.fake_slack import FakeSlack
+from tests.slack.conftest import TOKEN, SlackApp
+
+OUTAGE_S = 4.0
+MENTIONS = 12
+
+
+def test_outage_loses_no_reply_and_no_digest(
+    slack_app: SlackApp,
+    fake_slack: FakeSlack,
+    seed_corpus: Corpus,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.outbox")
+    digest = Digest(
+        slack_app.store,
+        make_web_client(TOKEN, fake_slack.base_url, server_error_retries=1),
+        "CDIGEST",
+        parse_cron("0 9 * * mon", "UTC"),
+        lambda: seed_corpus,
+    )
+    monday = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    fake_slack.outage(OUTAGE_S)
+    started = time.monotonic()
+    failed = digest.tick(monday)
+    assert failed.action == "failed" and failed.run is not None
+    for n in range(MENTIONS):  # spread over the outage, one of them delivered twice
+        event = {"type": "app_mention", "user": "U1", "channel": "C1", "text": "pitfalls"}
+        assert slack_app.event(event | {"ts": f"3.{n}"}, event_id=f"EvS{n}").status == 200
+        if n == 3:
+            again = slack_app.event(event | {"ts": "3.3"}, event_id="EvS3", retry_num=1)
+            assert again.status == 200
+        time.sleep(OUTAGE_S / MENTIONS / 4)
+    assert time.monotonic() - started < OUTAGE_S, "the outage ended before the test's traffic"
+
+    deadline = time.monotonic() + 30
+    while len(answered(fake_slack)) < MENTIONS and time.monotonic() < deadline:
+        time.sleep(0.1)
+    retried = digest.tick(failed.run.next_attempt_at or monday + timedelta(hours=1))
+
+    replies = answered(fake_slack)
+    assert sorted(replies) == sorted(f"3.{n}" for n in range(MENTIONS))  # each once
+    assert retried.action == "posted"
+    digests = [p for p in posted(fake_slack) if p.params["channel"] == "CDIGEST"]
+    assert len(digests) == 1
+    refused = [c for c in fake_slack.calls_to("chat.postMessage") if c.failed]
+    assert len(refused) > MENTIONS  # every reply met the outage, most more than once
+    assert slack_app.outbox.pending() == []
+    assert "reply kept for a later retry" in caplog.text  # longer than the client's retries
+    assert "kept reply delivered" in caplog.text
+
+
+def posted(fake: FakeSlack) -> list:
+    return [c for c in fake.calls_to("chat.postMessage") if not c.failed]
+
+
+def answered(fake: FakeSlack) -> list[str]:
+    return [c.params["thread_ts"] for c in posted(fake) if c.params.get("thread_ts")]
