@@ -13,11 +13,9 @@ exactly one per event means no loss and no duplicate. Loopback only; bounded; st
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,10 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_slack_http import percentile, rss_mb, serving, timed  # noqa: E402
+from bench_slack_http import mention_request, percentile, rss_mb, serving, timed  # noqa: E402
 
 from tests.fake_slack import running_fake_slack  # noqa: E402
-from tests.slack.conftest import sign  # noqa: E402
 
 
 def main() -> None:
@@ -52,29 +49,7 @@ def main() -> None:
         rng.shuffle(deliveries)
 
         def deliver(item: tuple[int, int | None]) -> float:
-            number, retry = item
-            ts = f"1700000000.{number:06d}"
-            body = json.dumps(
-                {
-                    "type": "event_callback",
-                    "team_id": "T1",
-                    "event_id": f"Ev{number}",
-                    "event": {
-                        "type": "app_mention",
-                        "user": "U1",
-                        "channel": "C1",
-                        "ts": ts,
-                        "event_ts": ts,
-                        "text": "<@UBOT> pitfalls",
-                    },
-                }
-            )
-            headers = {"Content-Type": "application/json", **sign(body)}
-            if retry is not None:
-                headers["X-Slack-Retry-Num"] = str(retry)
-            return timed(
-                urllib.request.Request(base + "/slack/events", data=body.encode(), headers=headers)
-            )
+            return timed(mention_request(base, *item))
 
         started = time.perf_counter()
         with ThreadPoolExecutor(args.concurrency) as pool:

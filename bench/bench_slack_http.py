@@ -12,6 +12,7 @@ server's processes. Loopback only; bounded in count and time; stops the server i
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import signal
@@ -87,8 +88,35 @@ def timed(request: urllib.request.Request) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def mention_request(base: str, number: int, retry: int | None = None) -> urllib.request.Request:
+    """A signed `@hubs pitfalls` event, number ``number`` (its own event id and thread), as
+    Slack delivers it; ``retry`` marks a redelivery (``X-Slack-Retry-Num``)."""
+    ts = f"1700000000.{number:06d}"
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": f"Ev{number}",
+            "event": {
+                "type": "app_mention",
+                "user": "U1",
+                "channel": "C1",
+                "ts": ts,
+                "event_ts": ts,
+                "text": "<@UBOT> pitfalls",
+            },
+        }
+    )
+    headers = {"Content-Type": "application/json", **sign(body)}
+    if retry is not None:
+        headers["X-Slack-Retry-Num"] = str(retry)
+    return urllib.request.Request(base + "/slack/events", data=body.encode(), headers=headers)
+
+
 @contextmanager
-def serving(fake_api_url: str, workers: int) -> Iterator[tuple[str, int]]:
+def serving(
+    fake_api_url: str, workers: int, env_extra: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """`hubs-bot serve` on a free loopback port against the fake Slack, until the block ends
     (then SIGTERM and wait). Yields (base URL, server pid)."""
     port = free_port()
@@ -101,6 +129,7 @@ def serving(fake_api_url: str, workers: int) -> Iterator[tuple[str, int]]:
             "SLACK_API_URL": fake_api_url,
             "HUBS_DATA_DIR": data,
             "WEB_CONCURRENCY": str(workers),
+            **(env_extra or {}),
         }
         server = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],

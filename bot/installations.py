@@ -16,8 +16,7 @@ from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.state_store import OAuthStateStore
 
 from bot.settings import ConfigError, Settings
 from bot.store import Store
@@ -41,10 +40,30 @@ BOT_SCOPES = (
 """The bot's permissions; manifest.yml lists the same (a test keeps them equal)."""
 
 
-def installation_store(settings: Settings, store: Store) -> SQLAlchemyInstallationStore:
-    """Installations on the bot's own engine (tables created by the store's migration)."""
+def installation_store(settings: Settings, store: Store) -> InstallationStore:
+    """Installations on the bot's own engine, its tables created if missing.
+
+    Imported here, not at the top: slack_sdk's SQLAlchemy stores import SQLAlchemy's ORM and
+    asyncio layers, and with them loaded the single-workspace server's ack p99 under load
+    roughly doubled (bench/bench_load.py), so only multi-workspace processes pay for them."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
     settings.require("SLACK_CLIENT_ID")
-    return SQLAlchemyInstallationStore(client_id=str(settings.slack_client_id), engine=store.engine)
+    installations = SQLAlchemyInstallationStore(
+        client_id=str(settings.slack_client_id), engine=store.engine
+    )
+    store.ensure_tables(installations.metadata)
+    return installations
+
+
+def state_store(store: Store) -> OAuthStateStore:
+    """OAuth ``state`` values in the database: a flow started on one replica can finish on
+    another; each value is single use and expires."""
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRATION_S, engine=store.engine)
+    store.ensure_tables(states.metadata)
+    return states
 
 
 def oauth_settings(settings: Settings, store: Store, client: WebClient) -> OAuthSettings:
@@ -63,9 +82,7 @@ def oauth_settings(settings: Settings, store: Store, client: WebClient) -> OAuth
         redirect_uri_path=REDIRECT_PATH,
         installation_store=installations,
         installation_store_bot_only=True,
-        state_store=SQLAlchemyOAuthStateStore(
-            expiration_seconds=STATE_EXPIRATION_S, engine=store.engine
-        ),
+        state_store=state_store(store),
         state_expiration_seconds=STATE_EXPIRATION_S,
     )
     oauth.authorize = InstallationStoreAuthorize(

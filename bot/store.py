@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,15 +146,11 @@ def _v2_feedback(conn: Connection) -> None:
 
 
 def _v3_workspaces(conn: Connection) -> None:
-    """Per-workspace digest channels, and slack_sdk's own installation and OAuth-state
-    tables (as slack_sdk defines them today: a slack_sdk upgrade that adds columns needs a
-    new migration here)."""
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-
+    """Per-workspace digest channels. (slack_sdk's installation and OAuth-state tables are
+    created by :meth:`Store.ensure_tables` when multi-workspace mode first starts: importing
+    slack_sdk's SQLAlchemy stores pulls in SQLAlchemy's ORM and asyncio layers, which
+    single-workspace processes should not carry.)"""
     metadata.create_all(conn, tables=[digest_channels])
-    SQLAlchemyInstallationStore(client_id="", engine=conn.engine).metadata.create_all(conn)
-    SQLAlchemyOAuthStateStore(expiration_seconds=0, engine=conn.engine).metadata.create_all(conn)
 
 
 def _v4_outbox(conn: Connection) -> None:
@@ -248,11 +244,7 @@ class Store:
 
     def migrate(self) -> int:
         """Apply missing migrations; safe when several processes start at once."""
-        with self.engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
-            if self._dialect == "postgresql":
-                # first thing: replicas starting together would race even to create the
-                # version table (found by tests/slack/test_replicas.py)
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+        with self._schema_change() as conn:
             metadata.create_all(conn, tables=[schema_version])
             current = conn.execute(select(schema_version.c.version)).scalar()
             if current is None:
@@ -263,6 +255,18 @@ class Store:
                 conn.execute(update(schema_version).values(version=number))
                 log.info("schema migrated", extra={"version": number})
         return len(MIGRATIONS)
+
+    def ensure_tables(self, other: MetaData) -> None:
+        """Create another library's tables if missing (slack_sdk's installation and OAuth
+        state stores define their own), serialised like migrations."""
+        with self._schema_change() as conn:
+            other.create_all(conn)
+
+    def _schema_change(self) -> AbstractContextManager[Connection]:
+        """A transaction that one process at a time may run: the write lock first on SQLite,
+        an advisory lock on PostgreSQL (replicas starting together would race even to create
+        the version table; found by tests/slack/test_replicas.py)."""
+        return _locked(self.engine.execution_options(sqlite_begin="IMMEDIATE"), self._dialect)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -550,6 +554,14 @@ class Store:
             select(func.max(digest_bag.c.cycle)).where(digest_bag.c.channel == channel)
         ).scalar()
         return int(value or 0)
+
+
+@contextmanager
+def _locked(engine: Engine, dialect: str) -> Iterator[Connection]:
+    with engine.begin() as conn:
+        if dialect == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+        yield conn
 
 
 def _to_digest_channel(row) -> DigestChannel:

@@ -1,0 +1,31 @@
+"""A single-workspace server does not load slack_sdk's SQLAlchemy stores (and with them
+SQLAlchemy's ORM and asyncio layers): with them loaded, the ack p99 under load doubled."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BUILD_APP = """
+import sys
+from dataclasses import replace
+from bot.search import Index
+from bot.corpus import load_corpus
+from bot.settings import BUNDLED_CORPUS, Settings
+from bot.slack_app import create_app
+from bot.store import Store
+
+settings = replace(Settings(), slack_bot_token="xoxb-1", slack_signing_secret="s")
+store = Store.connect("sqlite:///{db}")
+create_app(settings, Index(load_corpus([BUNDLED_CORPUS])), store)
+print(sorted(m for m in ("sqlalchemy.orm", "sqlalchemy.ext.asyncio", "greenlet")
+             if m in sys.modules))
+"""
+
+
+def test_single_workspace_app_leaves_the_orm_unloaded(tmp_path: Path) -> None:
+    code = BUILD_APP.format(db=tmp_path / "hubs.sqlite3")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
