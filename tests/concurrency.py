@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -30,3 +31,15 @@ def race(n: int, attempt: Callable[[int], T]) -> list[T]:
     if errors:
         raise errors[0]
     return [results[i] for i in range(n)]
+
+
+def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll ``check`` until true or ``timeout``: for effects that land after an HTTP
+    response (Bolt acks first and runs listeners after; a sender deletes its outbox row
+    after Slack answered)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()

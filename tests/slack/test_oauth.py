@@ -6,11 +6,10 @@ from __future__ import annotations
 import html
 import logging
 import re
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.message import Message
 
@@ -20,6 +19,7 @@ from bot.digest_fleet import digest_targets
 from bot.installations import REDIRECT_PATH, installation_store
 from bot.search import Index
 from bot.settings import Settings
+from tests.concurrency import eventually
 from tests.fake_slack import FakeSlack, workspace_token
 from tests.slack.conftest import SlackApp, serving
 
@@ -156,20 +156,10 @@ def test_uninstall_deletes_the_token_and_stops_the_digest(
     revoked = {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}
     assert oauth_app.event(revoked, event_id="EvR", team="T3").status == 200
     for team in ("T2", "T3"):
-        assert _eventually(
+        assert eventually(
             lambda t=team: (
                 installations.find_bot(enterprise_id=None, team_id=t) is None
                 and store.digest_channel(t) is None
             )
         ), f"{team} still installed or still has a digest channel"
     assert digest_targets(oauth_settings, store, installations) == []
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Bolt acks events first and runs listeners after: poll for their effect."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return False
