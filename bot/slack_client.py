@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -42,12 +43,17 @@ def make_web_client(
         token=token,
         base_url=base_url if base_url.endswith("/") else base_url + "/",
         timeout=timeout,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
-            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            ServerErrorRetryHandler(max_retry_count=server_error_retries),
-        ],
+        retry_handlers=retry_handlers(server_error_retries),
     )
+
+
+def retry_handlers(server_error_retries: int = SERVER_ERROR_RETRIES) -> list[RetryHandler]:
+    """The bot's retry policy, for Web API calls and response URLs alike."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ServerErrorRetryHandler(max_retry_count=server_error_retries),
+    ]
 
 
 def slack_error(exc: Exception) -> str:

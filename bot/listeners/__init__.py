@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.listeners import actions, commands, events, home, lifecycle, shortcuts
+from bot.listeners import actions, commands, events, home, lifecycle, respond, shortcuts
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 
 def register_listeners(app: App, deps: Deps) -> None:
+    respond.register(app)
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)

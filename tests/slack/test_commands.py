@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from tests.concurrency import eventually
 from tests.slack.conftest import SlackApp
 
 
@@ -125,3 +128,24 @@ def test_next_match_is_offered_when_there_is_one(slack_app: SlackApp) -> None:
         "feedback_up",
         "feedback_down",
     ]
+
+
+def test_a_response_url_hiccup_is_retried(slack_app: SlackApp) -> None:
+    slack_app.fake.fail("response_url", status=500)
+    slack_app.command("pitfalls")
+    first, second = slack_app.fake.wait_for("response_url", 2)
+    assert first.failed and not second.failed
+    assert second.params["text"] == "Potential pitfalls — Regional Innovation Hubs"
+
+
+def test_a_refused_response_url_is_reported_not_swallowed(
+    slack_app: SlackApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack_app.fake.fail("response_url", status=404)  # expired or already used 5 times
+    slack_app.command("pitfalls")
+    slack_app.fake.wait_for("response_url")
+    assert eventually(lambda: "answer refused by the response URL" in caplog.text)
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("answer refused")]
+    assert record.error == "http_404"  # type: ignore[attr-defined]
+    page = slack_app.get("/metrics").body
+    assert 'hubs_slack_api_errors_total{error="http_404",method="response_url"}' in page

@@ -1,0 +1,60 @@
+"""Answers sent through a ``response_url`` get the same retries as Web API calls, and a
+refused one is reported.
+
+Bolt's own ``respond`` posts with slack_sdk's ``WebhookClient`` defaults (it retries only
+dropped connections) and hands back the response unchecked: a 429 or 500 from Slack would
+silently drop a `/hubs` answer. A global middleware swaps in :class:`CheckedRespond`, so every
+listener's ``respond(...)`` gains the retry policy of :mod:`bot.slack_client` and a failure
+ends in a log line and ``hubs_slack_api_errors_total{method="response_url"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.context.respond import Respond
+from slack_sdk.webhook import WebhookClient, WebhookResponse
+
+from bot import metrics
+from bot.slack_client import DEFAULT_TIMEOUT_S, retry_handlers
+
+if TYPE_CHECKING:
+    from slack_bolt import App, BoltContext, BoltResponse
+
+log = logging.getLogger(__name__)
+
+
+class CheckedRespond(Respond):
+    def __call__(self, text: str | dict = "", **message: Any) -> WebhookResponse:  # type: ignore[override]
+        if self.response_url is None:
+            raise ValueError("respond is unsupported here as there is no response_url")
+        if isinstance(text, dict):  # respond({...}): the whole message as one dict
+            message, text = {**text, **message}, str(text.get("text", ""))
+        client = WebhookClient(
+            url=self.response_url,
+            proxy=self.proxy,
+            ssl=self.ssl,
+            timeout=DEFAULT_TIMEOUT_S,
+            retry_handlers=retry_handlers(),
+        )
+        response = client.send(text=text, **message)
+        if response.status_code >= 400:
+            error = f"http_{response.status_code}"
+            metrics.SLACK_ERRORS.labels("response_url", error).inc()
+            log.warning("answer refused by the response URL", extra={"error": error})
+        return response
+
+
+def register(app: App) -> None:
+    @app.middleware
+    def checked_respond(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        if context.response_url:
+            bolts = context.get("respond")  # keep its proxy / TLS settings
+            context["respond"] = CheckedRespond(
+                response_url=context.response_url,
+                proxy=getattr(bolts, "proxy", None),
+                ssl=getattr(bolts, "ssl", None),
+            )
+        return next()
