@@ -116,13 +116,20 @@ class Digest:
         self._rng = rng or random.SystemRandom()
 
     @classmethod
-    def from_settings(cls, settings: Settings, channel: str, store: Store | None = None) -> Digest:
+    def from_settings(
+        cls,
+        settings: Settings,
+        channel: str,
+        store: Store | None = None,
+        token: str | None = None,
+    ) -> Digest:
         """Wire a Digest from configuration; the corpus is re-read when an item is needed,
-        so a playbook added on Tuesday can be posted on Monday without a restart."""
+        so a playbook added on Tuesday can be posted on Monday without a restart. The token
+        is the workspace's (multi-workspace mode), else SLACK_BOT_TOKEN."""
         directories = settings.corpus_dirs
         return cls(
             store or Store.connect(settings.effective_database_url),
-            make_web_client(settings.slack_bot_token, settings.slack_api_url),
+            make_web_client(token or settings.slack_bot_token, settings.slack_api_url),
             channel,
             parse_cron(settings.digest_cron, settings.timezone),
             lambda: load_corpus(directories),

@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 
 from bot.digest import Digest, history_lines, iso_week
+from bot.digest_fleet import digest_targets
+from bot.installations import installation_store
 from bot.mrkdwn import to_plain_text
 from bot.render import render_digest_message
 from bot.settings import ConfigError, Settings
@@ -26,12 +28,35 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.preview:
             return _preview(Digest.from_settings(settings, channel or PREVIEW_CHANNEL))
-        settings.require("SLACK_BOT_TOKEN")
         if not channel:
             raise ConfigError("no channel: pass --channel C… or set HUBS_DIGEST_CHANNEL")
-        return _post_now(Digest.from_settings(settings, channel), settings, args.force)
+        if not settings.oauth_enabled:
+            settings.require("SLACK_BOT_TOKEN")
+            return _post_now(Digest.from_settings(settings, channel), settings, args.force)
+        store = Store.connect(settings.effective_database_url)
+        token = _workspace_token(settings, store, channel)
+        digest = Digest.from_settings(settings, channel, store, token)
+        return _post_now(digest, settings, args.force)
     except ValueError as exc:  # bad cron or time zone
         raise ConfigError(str(exc)) from None
+
+
+def _workspace_token(settings: Settings, store: Store, channel: str) -> str:
+    """Multi-workspace mode: the token of the workspace that chose ``channel``."""
+    target = next(
+        (
+            t
+            for t in digest_targets(settings, store, installation_store(settings, store))
+            if t.channel == channel
+        ),
+        None,
+    )
+    if target is None:
+        raise ConfigError(
+            f"{channel} is not the digest channel of an installed workspace: "
+            "run `/hubs digest here` in it first"
+        )
+    return target.token
 
 
 def _preview(digest: Digest) -> int:

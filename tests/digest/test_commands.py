@@ -13,11 +13,15 @@ from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk.oauth.installation_store import Installation
 
 from bot.cli import main
 from bot.clock import schedule_digest
+from bot.installations import installation_store
+from bot.settings import load_settings
+from bot.store import Store
 from tests.digest.conftest import CHANNEL, MakeDigest
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, workspace_token
 from tests.net import free_port
 
 
@@ -125,3 +129,33 @@ def test_clock_process_catches_up_then_stops_on_sigterm(
     assert process.returncode == 0, err
     assert "clock started" in err and "this_week=posted" in err and "next_run=" in err
     assert "xoxb-test" not in err
+
+
+def test_post_now_in_multi_workspace_mode_uses_that_workspaces_token(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_slack: FakeSlack,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1.2")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "secret")
+    settings = load_settings()
+    store = Store.connect(settings.effective_database_url)
+    installation_store(settings, store).save(
+        Installation(
+            app_id="A1",
+            user_id="U0ADMIN",
+            team_id="T2",
+            bot_token=workspace_token("T2"),
+            bot_id="BBOT",
+            bot_user_id="UBOT",
+        )
+    )
+    store.set_digest_channel("T2", "CT2", "U0ADMIN")
+
+    assert main(["digest", "--post-now", "--channel", "CT2"]) == 0
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert post.headers["Authorization"] == f"Bearer {workspace_token('T2')}"
+    assert main(["digest", "--post-now", "--channel", "CNOPE"]) == 2
+    assert "CNOPE is not the digest channel of an installed workspace" in capsys.readouterr().err
