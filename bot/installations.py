@@ -105,6 +105,12 @@ def bot_token_for(installations: InstallationStore, team_id: str) -> str | None:
 
 def require_credentials(settings: Settings, *, socket_mode: bool = False) -> None:
     """One line naming what is missing for the chosen mode."""
+    if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
+        missing = "SLACK_CLIENT_SECRET" if settings.slack_client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is not set; multi-workspace mode needs both SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (unset both for one workspace)"
+        )
     if settings.oauth_enabled:
         if socket_mode:
             raise ConfigError(

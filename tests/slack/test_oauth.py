@@ -16,9 +16,9 @@ from email.message import Message
 import pytest
 
 from bot.digest_fleet import digest_targets
-from bot.installations import REDIRECT_PATH, installation_store
+from bot.installations import REDIRECT_PATH, installation_store, require_credentials
 from bot.search import Index
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from tests.concurrency import eventually
 from tests.fake_slack import FakeSlack, workspace_token
 from tests.slack.conftest import SlackApp, serving
@@ -163,3 +163,17 @@ def test_uninstall_deletes_the_token_and_stops_the_digest(
             )
         ), f"{team} still installed or still has a digest channel"
     assert digest_targets(oauth_settings, store, installations) == []
+
+
+def test_credentials_each_mode_needs(oauth_settings: Settings) -> None:
+    require_credentials(oauth_settings)  # no SLACK_BOT_TOKEN needed
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is not set"):
+        require_credentials(replace(oauth_settings, slack_signing_secret=None))
+    with pytest.raises(ConfigError, match="Socket Mode serves one workspace"):
+        require_credentials(oauth_settings, socket_mode=True)
+    half = replace(oauth_settings, slack_client_secret=None)  # a typo, not token mode
+    with pytest.raises(ConfigError, match="SLACK_CLIENT_SECRET is not set; multi-workspace"):
+        require_credentials(half)
+    single = replace(half, slack_client_id=None)
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set"):
+        require_credentials(single)
