@@ -76,7 +76,9 @@ def schedule_digest(scheduler: BaseScheduler, digest: Tickable) -> None:
 
 
 def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.oauth_enabled:
+    if settings.slack_client_id or settings.slack_client_secret:  # multi-workspace mode
+        settings.require("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+    else:
         settings.require("SLACK_BOT_TOKEN")
     store = Store.connect(settings.effective_database_url)
     installations = installation_store(settings, store) if settings.oauth_enabled else None
