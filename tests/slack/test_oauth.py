@@ -177,3 +177,17 @@ def test_credentials_each_mode_needs(oauth_settings: Settings) -> None:
     single = replace(half, slack_client_id=None)
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set"):
         require_credentials(single)
+
+
+def test_a_flow_started_on_one_replica_finishes_on_another(
+    oauth_app: SlackApp, oauth_settings: Settings, fake_slack: FakeSlack, seed_index: Index
+) -> None:
+    state, cookie = start_install(oauth_app)
+    with serving(oauth_settings, seed_index, fake_slack) as other_replica:
+        query = urllib.parse.urlencode({"code": "code-T5", "state": state})
+        page = get(f"{other_replica.url}{REDIRECT_PATH}?{query}", cookie)
+        assert page.status == 200, page.body
+        mention(other_replica, "T5", "Ev5")
+    mention(oauth_app, "T5", "Ev6")  # and the first replica knows the workspace too
+    replies = fake_slack.wait_for("chat.postMessage", 2)
+    assert {c.headers["Authorization"] for c in replies} == {f"Bearer {workspace_token('T5')}"}
