@@ -1,4 +1,5 @@
-"""`hubs-bot stats`: what people ask, what the playbooks lack, which answers disappoint.
+"""`hubs-bot stats`: what people ask, what the playbooks lack, which answers disappoint,
+and whether replies are stuck waiting for Slack.
 
 Reads the query log and the 👍/👎 feedback from the store. The no-match list is the one
 playbook authors want: questions the corpus could not answer.
@@ -39,6 +40,8 @@ class UsageReport:
     top_queries: list[tuple[str, int]] = field(default_factory=list)
     no_match_queries: list[tuple[str, int]] = field(default_factory=list)
     worst_sections: list[SectionFeedback] = field(default_factory=list)
+    replies_waiting: int = 0  # in the outbox: Slack has not taken them yet
+    replies_given_up: int = 0  # in the last week
 
 
 def build_report(store: Store, days: int, now: datetime | None = None) -> UsageReport:
@@ -58,6 +61,7 @@ def build_report(store: Store, days: int, now: datetime | None = None) -> UsageR
         (f for f in per_section.values() if f.down),
         key=lambda f: (f.net, -f.down, f.section),
     )
+    delivery = store.outbox_counts()
     return UsageReport(
         days=days,
         questions=len(queries),
@@ -65,6 +69,8 @@ def build_report(store: Store, days: int, now: datetime | None = None) -> UsageR
         top_queries=asked.most_common(TOP),
         no_match_queries=missed.most_common(TOP),
         worst_sections=worst[:TOP],
+        replies_waiting=delivery["pending"],
+        replies_given_up=delivery["dead"],
     )
 
 
@@ -86,6 +92,10 @@ def as_text(report: UsageReport) -> str:
     lines.extend(f"  {f.up:>3} / {f.down:<3} {f.section}" for f in report.worst_sections)
     if not report.worst_sections:
         lines.append("  (none)")
+    lines.append(
+        f"\nReplies Slack has not taken: {report.replies_waiting} waiting for a retry, "
+        f"{report.replies_given_up} given up this week."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -96,6 +106,8 @@ def as_csv(report: UsageReport) -> str:
     writer.writerows(("question", q, n, "", "") for q, n in report.top_queries)
     writer.writerows(("unanswered", q, n, "", "") for q, n in report.no_match_queries)
     writer.writerows(("feedback", f.section, "", f.up, f.down) for f in report.worst_sections)
+    writer.writerow(("replies", "waiting", report.replies_waiting, "", ""))
+    writer.writerow(("replies", "given up", report.replies_given_up, "", ""))
     return out.getvalue()
 
 

@@ -358,6 +358,13 @@ class Store:
             ).all()
         return [tuple(r) for r in queries], [tuple(r) for r in votes]
 
+    def outbox_counts(self) -> dict[str, int]:
+        """Replies still waiting for Slack (``pending``) and given up (``dead``, kept a week)."""
+        with self.engine.connect() as conn:
+            query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+            counts = {status: number for status, number in conn.execute(query)}  # noqa: C416
+            return {"pending": 0, "dead": 0} | counts
+
     # ------------------------------------------------------------------ digest channels
 
     def set_digest_channel(

@@ -96,6 +96,7 @@ def test_gives_up_after_the_limit_and_says_so(
     assert outbox.drain(now + timedelta(minutes=2)) == 0
     assert outbox.pending() == []
     assert delivered(fake_slack) == []
+    assert outbox_store.outbox_counts() == {"pending": 0, "dead": 2}
 
 
 def test_keeps_retrying_while_slack_is_down_then_delivers(
@@ -108,6 +109,7 @@ def test_keeps_retrying_while_slack_is_down_then_delivers(
     assert outbox.drain(now + timedelta(seconds=1)) == 0
     (waiting,) = outbox.pending()
     assert waiting.attempts == 2
+    assert outbox_store.outbox_counts() == {"pending": 1, "dead": 0}  # as `stats` shows it
     assert outbox.drain(now + timedelta(minutes=5)) == 1
     assert delivered(fake_slack) == ["7.1"]
     # sent through post_message, as a first attempt would be: link previews off
