@@ -362,8 +362,7 @@ class Store:
         """Replies still waiting for Slack (``pending``) and given up (``dead``, kept a week)."""
         with self.engine.connect() as conn:
             query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
-            counts = {status: number for status, number in conn.execute(query)}  # noqa: C416
-            return {"pending": 0, "dead": 0} | counts
+            return {"pending": 0, "dead": 0} | dict(conn.execute(query).all())
 
     # ------------------------------------------------------------------ digest channels
 
