@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -119,3 +121,30 @@ def test_the_same_event_on_two_replicas_is_answered_once(
     # a different event still gets its own reply
     deliver(replicas[1], "EvR2", "5.2", None)
     assert fake_slack.wait_for("chat.postMessage", 2)[1].params["thread_ts"] == "5.2"
+
+
+def test_a_burst_across_both_replicas_gets_one_reply_per_event(
+    replicas: list[str], fake_slack: FakeSlack
+) -> None:
+    """A small load run in every test run (the 1,000-event one is bench/bench_load.py): each
+    event delivered once or twice, to either replica, 20 at a time, some posts rate-limited."""
+    rng = random.Random(3)
+    events = 150
+    deliveries = [(n, None) for n in range(events)]
+    deliveries += [(n, 1) for n in range(events) if rng.random() < 0.3]
+    rng.shuffle(deliveries)
+    fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=10)
+
+    def send(item: tuple[int, int | None]) -> int:
+        number, retry = item
+        url = replicas[rng.randrange(2)] if retry is None else replicas[number % 2]
+        return deliver(url, f"EvB{number}", f"6.{number:03d}", retry)
+
+    with ThreadPoolExecutor(20) as pool:
+        assert set(pool.map(send, deliveries)) == {200}
+    fake_slack.wait_for("chat.postMessage", events + 10, timeout=60)
+    time.sleep(1)  # a would-be duplicate would land now
+    posted = [
+        c.params["thread_ts"] for c in fake_slack.calls_to("chat.postMessage") if not c.failed
+    ]
+    assert sorted(posted) == sorted(f"6.{n:03d}" for n in range(events))
