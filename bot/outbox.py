@@ -142,11 +142,18 @@ class Outbox:
 
     def run(self, stop: threading.Event, every_s: float = 2.0) -> None:
         """The retry loop each web worker runs until ``stop`` is set."""
+        failing = False
         while not stop.wait(every_s):
             try:
                 self.drain()
             except Exception:  # the database being away must not end the loop
-                log.exception("outbox drain failed; trying again")
+                if not failing:  # once per outage, not every two seconds
+                    log.exception("outbox drain failed; trying again")
+                failing = True
+            else:
+                if failing:
+                    log.warning("outbox drain works again")
+                failing = False
 
     def start(self, stop: threading.Event, every_s: float = 2.0) -> threading.Thread:
         thread = threading.Thread(
