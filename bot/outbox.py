@@ -8,7 +8,8 @@ before), keeps the message in the store. Every web worker runs :meth:`Outbox.run
 retries due messages with backoff for up to an hour. A message is claimed with a
 compare-and-set on its attempt count before each retry, so with any number of workers and
 hosts each retry has one sender. Tokens are never stored: the row keeps the workspace id, and
-the token is looked up when sending.
+the token is looked up when sending. After a timeout (the post may have landed) a retry first
+looks for the message's invisible metadata id in the thread, so it is not posted twice.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +42,11 @@ LEASE = timedelta(minutes=2)  # a claimed retry whose sender died is retried aft
 KEEP_DEAD = timedelta(days=7)
 BATCH = 20
 
+METADATA_EVENT = "hubs_reply"
+# slack_error() names of failures after which the post may have landed anyway
+AMBIGUOUS_ERRORS = frozenset(
+    {"TimeoutError", "URLError", "RemoteDisconnected", "ConnectionResetError", "IncompleteRead"}
+)
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
@@ -62,6 +69,30 @@ class Pending:
     message: dict[str, Any]
     attempts: int
     created_at: datetime
+    error: str | None
+
+    @property
+    def ambiguous(self) -> bool:
+        """The last attempt may have reached Slack (no answer is not a "no")."""
+        return self.error is not None and self.error in AMBIGUOUS_ERRORS
+
+
+def already_posted(client: WebClient, message: dict[str, Any]) -> bool:
+    """Is a message with this one's metadata id already in its thread (or channel)?"""
+    reply = ((message.get("metadata") or {}).get("event_payload") or {}).get("reply")
+    if not reply:
+        return False
+    channel, thread = message.get("channel"), message.get("thread_ts")
+    if thread:
+        found = client.conversations_replies(
+            channel=channel, ts=thread, include_all_metadata=True, limit=200
+        )
+    else:
+        found = client.conversations_history(channel=channel, include_all_metadata=True, limit=50)
+    return any(
+        ((m.get("metadata") or {}).get("event_payload") or {}).get("reply") == reply
+        for m in found.get("messages") or []
+    )
 
 
 class Outbox:
@@ -97,7 +128,13 @@ class Outbox:
 
     def send(self, client: WebClient, team_id: str, **message: Any) -> dict[str, Any] | None:
         """Post now, or keep the message for later if Slack is unavailable (None then).
-        Errors a person must act on are raised, as from :func:`post_message`."""
+        Errors a person must act on are raised, as from :func:`post_message`.
+
+        Each message carries an invisible metadata id: after a timeout nobody knows whether
+        Slack took the post, and a retry first looks for that id in the thread."""
+        message.setdefault(
+            "metadata", {"event_type": METADATA_EVENT, "event_payload": {"reply": uuid.uuid4().hex}}
+        )
         try:
             return post_message(client, **message)
         except (SlackApiError, OSError) as exc:
@@ -194,7 +231,10 @@ class Outbox:
             self._settle(pending, "dead", "no installation for the workspace", now)
             return 0
         try:
-            post_message(client, **pending.message)
+            if pending.ambiguous and self._landed(client, pending):
+                log.info("kept reply had landed after all", extra={"team": pending.team_id})
+            else:
+                post_message(client, **pending.message)
         except (SlackApiError, OSError) as exc:
             error = slack_error(exc)
             if not is_transient(exc) or now - pending.created_at >= self.give_up_after:
@@ -211,6 +251,16 @@ class Outbox:
             extra={"team": pending.team_id, "attempts": pending.attempts + 1},
         )
         return 1
+
+    @staticmethod
+    def _landed(client: WebClient, pending: Pending) -> bool:
+        """Did the ambiguous attempt land? If Slack cannot tell us, post again: a possible
+        duplicate is better than a lost answer."""
+        try:
+            return already_posted(client, pending.message)
+        except (SlackApiError, OSError) as exc:
+            log.info("cannot check the thread; posting again", extra={"error": slack_error(exc)})
+            return False
 
     def _settle(self, pending: Pending, status: str, error: str, when: datetime) -> None:
         with self.store.write() as conn:
@@ -241,4 +291,4 @@ class Outbox:
 
 def _to_pending(row: Any) -> Pending:
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-    return Pending(row.id, row.team_id, json.loads(row.message), row.attempts, created)
+    return Pending(row.id, row.team_id, json.loads(row.message), row.attempts, created, row.error)

@@ -217,7 +217,14 @@ class FakeSlack:
                 messages = list(reversed(self._posted.get(str(params.get("channel")), [])))
             return {"ok": True, "messages": messages, "has_more": False}
         if method == "conversations.replies":
-            return {"ok": True, "messages": self.thread_messages.get(str(params.get("ts")), [])}
+            thread = str(params.get("ts"))
+            with self._lock:
+                replies = [
+                    m
+                    for m in self._posted.get(str(params.get("channel")), [])
+                    if str(m.get("thread_ts")) == thread
+                ]
+            return {"ok": True, "messages": [*self.thread_messages.get(thread, []), *replies]}
         return {"ok": True}
 
 

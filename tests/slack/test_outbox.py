@@ -10,10 +10,11 @@ import pytest
 
 from bot.outbox import Outbox
 from bot.settings import Settings
+from bot.slack_client import make_web_client
 from bot.store import Store
 from tests.concurrency import eventually, race
 from tests.fake_slack import FakeSlack
-from tests.slack.conftest import SlackApp
+from tests.slack.conftest import TOKEN, SlackApp
 
 QUICK = {"retry_base": timedelta(milliseconds=100)}
 
@@ -114,3 +115,25 @@ def test_keeps_retrying_while_slack_is_down_then_delivers(
     assert delivered(fake_slack) == ["7.1"]
     # sent through post_message, as a first attempt would be: link previews off
     assert fake_slack.calls_to("chat.postMessage")[-1].params["unfurl_links"] in ("0", False)
+
+
+def test_after_a_timeout_a_reply_that_landed_is_not_sent_twice(
+    settings: Settings, outbox_store: Store, fake_slack: FakeSlack
+) -> None:
+    """The first post timed out on our side but reached Slack: the retry finds it by its
+    metadata id in the thread and does not post it again; one that did not land is posted."""
+    outbox = outbox_for(settings, outbox_store)
+    client = make_web_client(TOKEN, fake_slack.base_url)
+    landed = {"channel": "C1", "thread_ts": "4.1", "text": "landed"}
+    outbox.send(client, "T1", **landed)  # reaches Slack and carries its metadata id
+    (first,) = fake_slack.calls_to("chat.postMessage")
+    now = datetime.now(UTC)
+    metadata = first.params["metadata"]
+    assert metadata["event_type"] == "hubs_reply" and metadata["event_payload"]["reply"]
+    outbox.enqueue("T1", {**landed, "metadata": metadata}, "TimeoutError", now)
+    lost = {"channel": "C1", "thread_ts": "4.2", "text": "lost"}
+    other = {**metadata, "event_payload": {"reply": "never-posted"}}
+    outbox.enqueue("T1", {**lost, "metadata": other}, "TimeoutError", now)
+    assert outbox.drain(now + timedelta(seconds=1)) == 2
+    assert delivered(fake_slack) == ["4.1", "4.2"]
+    assert outbox.pending() == []
