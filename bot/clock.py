@@ -8,7 +8,9 @@ restart never duplicates them:
 
 * ``weekly-digest`` — the cron from ``HUBS_DIGEST_CRON`` in ``HUBS_TIMEZONE``; a misfire
   (the process was busy or asleep) is still run up to 6 hours late, coalesced into one run;
-* ``digest-retry`` — every 5 minutes, picks up a failed post whose backoff has elapsed;
+* ``digest-retry`` — every minute: picks up a failed post whose backoff has elapsed, and
+  posts for workspaces whose admin's time zone differs from ``HUBS_TIMEZONE`` (their
+  "Monday 09:00" comes at another hour); a tick costs a few small queries per workspace;
 * ``prune-events`` — daily, drops processed Slack event ids older than two days.
 
 At start it ticks once, which posts this week's digest if its time has passed and nobody
@@ -37,7 +39,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 MISFIRE_GRACE_S = 6 * 3600
-RETRY_EVERY_MIN = 5
+RETRY_EVERY_MIN = 1
 
 
 class Tickable(Protocol):

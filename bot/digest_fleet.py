@@ -1,4 +1,5 @@
-"""Every workspace's weekly digest: which channels get one, and with which bot token.
+"""Every workspace's weekly digest: which channels get one, with which bot token, and in
+which time zone (the admin's who chose the channel: "Monday 09:00" is their 09:00).
 
 A workspace chooses its channel with `/hubs digest here|off` (kept in the store); with one
 workspace and no choice made, ``HUBS_DIGEST_CHANNEL`` is the default. The targets are read
@@ -22,7 +23,7 @@ from bot.digest import Digest, TickOutcome, parse_cron
 from bot.installations import bot_token_for
 from bot.settings import Settings
 from bot.slack_client import make_web_client
-from bot.store import Store
+from bot.store import DigestChannel, Store
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,19 @@ class DigestTarget:
     channel: str
     token: str
     active_since: datetime | None  # when the channel was chosen
+    timezone: str | None = None  # the choosing admin's; None: HUBS_TIMEZONE
+
+
+@dataclass(frozen=True)
+class DigestPlan:
+    channel: str | None  # None: no digest
+    timezone: str
+
+
+def effective_digest_channel(settings: Settings, choice: DigestChannel | None) -> str | None:
+    if choice is not None:
+        return choice.channel
+    return None if settings.oauth_enabled else settings.digest_channel
 
 
 def digest_targets(
@@ -45,7 +59,11 @@ def digest_targets(
         if not choices:  # nobody used /hubs digest yet: the configured default, if any
             channel = settings.digest_channel
             return [DigestTarget("", channel, token, None)] if channel else []
-        return [DigestTarget(c.team_id, c.channel, token, c.set_at) for c in choices if c.channel]
+        return [
+            DigestTarget(c.team_id, c.channel, token, c.set_at, c.timezone)
+            for c in choices
+            if c.channel
+        ]
     if installations is None:
         raise ValueError("multi-workspace mode needs the installation store")
     targets = []
@@ -56,7 +74,9 @@ def digest_targets(
         if token is None:
             log.warning("no installation for a digest workspace", extra={"team": choice.team_id})
             continue
-        targets.append(DigestTarget(choice.team_id, choice.channel, token, choice.set_at))
+        targets.append(
+            DigestTarget(choice.team_id, choice.channel, token, choice.set_at, choice.timezone)
+        )
     return targets
 
 
@@ -82,11 +102,14 @@ class DigestFleet:
 
     def digest_for(self, target: DigestTarget, corpus: Callable[[], Corpus]) -> Digest:
         client = make_web_client(target.token, self.settings.slack_api_url)
+        trigger = self.trigger
+        if target.timezone and target.timezone != self.settings.timezone:
+            trigger = parse_cron(self.settings.digest_cron, target.timezone)
         return Digest(
             self.store,
             client,
             target.channel,
-            self.trigger,
+            trigger,
             corpus,
             active_since=target.active_since,
         )

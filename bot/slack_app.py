@@ -20,13 +20,14 @@ from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.corpus import Corpus
 from bot.digest import parse_cron
+from bot.digest_fleet import DigestPlan, effective_digest_channel
 from bot.installations import oauth_settings, require_credentials
 from bot.listeners import register_listeners
 from bot.outbox import Outbox
 from bot.search import SearchResponse
 from bot.settings import Settings
 from bot.slack_client import make_web_client
-from bot.store import DigestChannel, Store
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -50,26 +51,21 @@ class Deps:
     outbox: Outbox
     installations: InstallationStore | None = None  # multi-workspace mode only
 
-    def digest_channel(self, team_id: str | None) -> str | None:
-        """Where this workspace's digest goes: its `/hubs digest here|off` choice, else (one
-        workspace only) HUBS_DIGEST_CHANNEL."""
+    def digest_plan(self, team_id: str | None) -> DigestPlan:
+        """Where and in which zone this workspace's digest goes: its `/hubs digest here|off`
+        choice, else (one workspace only) HUBS_DIGEST_CHANNEL in HUBS_TIMEZONE."""
         choice = self.store.digest_channel(team_id) if team_id else None
-        return effective_digest_channel(self.settings, choice)
+        timezone = (choice.timezone if choice else None) or self.settings.timezone
+        return DigestPlan(effective_digest_channel(self.settings, choice), timezone)
 
-    def next_digest_run(self, channel: str | None, now: datetime | None = None) -> datetime | None:
-        if not channel:
+    def next_digest_run(self, plan: DigestPlan, now: datetime | None = None) -> datetime | None:
+        if not plan.channel:
             return None
         try:
-            trigger = parse_cron(self.settings.digest_cron, self.settings.timezone)
+            trigger = parse_cron(self.settings.digest_cron, plan.timezone)
         except ValueError:
             return None
         return trigger.get_next_fire_time(None, now or datetime.now(UTC))
-
-
-def effective_digest_channel(settings: Settings, choice: DigestChannel | None) -> str | None:
-    if choice is not None:
-        return choice.channel
-    return None if settings.oauth_enabled else settings.digest_channel
 
 
 def create_app(

@@ -118,6 +118,7 @@ digest_channels = Table(
     metadata,
     Column("team_id", String(32), primary_key=True),
     Column("channel", String(64)),  # NULL: an admin switched the digest off
+    Column("timezone", String(64)),  # the admin's, from Slack; NULL: HUBS_TIMEZONE
     Column("set_by", String(32), nullable=False),
     Column("set_at", DateTime(timezone=True), nullable=False),
 )
@@ -199,6 +200,7 @@ class DigestChannel:
     channel: str | None
     set_by: str
     set_at: datetime
+    timezone: str | None = None
 
 
 def normalise_query(query: str) -> str:
@@ -367,10 +369,21 @@ class Store:
     # ------------------------------------------------------------------ digest channels
 
     def set_digest_channel(
-        self, team_id: str, channel: str | None, set_by: str, now: datetime | None = None
+        self,
+        team_id: str,
+        channel: str | None,
+        set_by: str,
+        now: datetime | None = None,
+        timezone: str | None = None,
     ) -> None:
-        """Record a workspace's digest channel (None switches the digest off there)."""
-        values = {"channel": channel, "set_by": set_by, "set_at": now or utcnow()}
+        """Record a workspace's digest channel (None switches the digest off there) and the
+        time zone its schedule is read in."""
+        values = {
+            "channel": channel,
+            "timezone": timezone,
+            "set_by": set_by,
+            "set_at": now or utcnow(),
+        }
         with self.write() as conn:
             updated = conn.execute(
                 update(digest_channels).where(digest_channels.c.team_id == team_id).values(**values)
@@ -571,7 +584,13 @@ def _locked(engine: Engine, dialect: str) -> Iterator[Connection]:
 
 
 def _to_digest_channel(row) -> DigestChannel:
-    return DigestChannel(row.team_id, row.channel, row.set_by, _aware(row.set_at))  # type: ignore[arg-type]
+    return DigestChannel(
+        row.team_id,
+        row.channel,
+        row.set_by,
+        _aware(row.set_at),  # type: ignore[arg-type]
+        row.timezone,
+    )
 
 
 def _to_run(row) -> DigestRun:

@@ -42,6 +42,7 @@ class FakeSlack:
 
     bot_user_id: str = "UBOT"
     admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
+    time_zones: dict[str, str] = field(default_factory=dict)  # users.info "tz" by user
     calls: list[Call] = field(default_factory=list)
     thread_messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
@@ -202,7 +203,8 @@ class FakeSlack:
             return oauth_access(str(params.get("code", "")))
         if method == "users.info":
             user = str(params.get("user"))
-            return {"ok": True, "user": {"id": user, "is_admin": user in self.admins}}
+            profile = {"id": user, "is_admin": user in self.admins}
+            return {"ok": True, "user": profile | {"tz": self.time_zones.get(user, "UTC")}}
         if method in ("chat.postMessage", "chat.postEphemeral"):
             ts = f"1700000000.{next(self._ts):06d}"
             message = {**params, "ts": ts}

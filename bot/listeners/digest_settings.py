@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import re
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 
 from bot import render
+from bot.digest_fleet import DigestPlan
 from bot.listeners.replies import explain, post_message, slack_error
 
 if TYPE_CHECKING:
@@ -51,17 +53,19 @@ def digest_command(text: str, command: dict[str, Any], client: WebClient, deps: 
         return _status(deps, team)
     if action not in ("here", "off") or not (team and user and channel):
         return USAGE
-    refusal = admin_refusal(client, str(user))
+    profile, refusal = admin_profile(client, str(user))
     if refusal:
         return refusal
     if action == "off":
-        previous = deps.digest_channel(team)
+        previous = deps.digest_plan(team).channel
         deps.store.set_digest_channel(team, None, user)
         log.info("digest switched off", extra={"team": team, "by": user})
         return f"The weekly digest is off{f' (it went to <#{previous}>)' if previous else ''}."
     if not _CHANNEL_ID.match(channel):
         return USAGE
-    line = render.digest_line(channel, deps.next_digest_run(channel))
+    # the schedule is read in the choosing admin's time zone (as Slack knows it)
+    timezone = known_zone(profile.get("tz")) or deps.settings.timezone
+    line = render.digest_line(channel, deps.next_digest_run(DigestPlan(channel, timezone)))
     try:
         post_message(
             client,
@@ -72,26 +76,41 @@ def digest_command(text: str, command: dict[str, Any], client: WebClient, deps: 
     except (SlackApiError, OSError) as exc:  # OSError: a timeout or refused connection
         log.warning("digest channel refused", extra={"team": team, "error": slack_error(exc)})
         return explain(exc) or f"I couldn't post in this channel (Slack said `{slack_error(exc)}`)."
-    deps.store.set_digest_channel(team, channel, user)
-    log.info("digest channel chosen", extra={"team": team, "channel": channel, "by": user})
+    deps.store.set_digest_channel(team, channel, user, timezone=timezone)
+    log.info(
+        "digest channel chosen",
+        extra={"team": team, "channel": channel, "by": user, "timezone": timezone},
+    )
     return f"Done. {line}"
 
 
 def _status(deps: Deps, team: str | None) -> str:
-    channel = deps.digest_channel(team)
-    return f"{render.digest_line(channel, deps.next_digest_run(channel))}\n{USAGE}"
+    plan = deps.digest_plan(team)
+    return f"{render.digest_line(plan.channel, deps.next_digest_run(plan))}\n{USAGE}"
 
 
-def admin_refusal(client: WebClient, user: str) -> str | None:
-    """None when ``user`` is a workspace admin or owner, else the sentence to show them."""
+def admin_profile(client: WebClient, user: str) -> tuple[dict[str, Any], str | None]:
+    """``user``'s Slack profile, and None if they are a workspace admin or owner, else the
+    sentence to show them."""
     try:
         profile = client.users_info(user=user)["user"]
     except (SlackApiError, OSError) as exc:
         error = slack_error(exc)
         log.warning("admin check failed", extra={"error": error})
         if error == "missing_scope":
-            return NEEDS_SCOPE
-        return f"I couldn't check that you are an admin (Slack said `{error}`). Try again soon."
+            return {}, NEEDS_SCOPE
+        return {}, f"I couldn't check that you are an admin (Slack said `{error}`). Try again soon."
     if profile.get("is_admin") or profile.get("is_owner") or profile.get("is_primary_owner"):
+        return profile, None
+    return profile, NOT_ADMIN
+
+
+def known_zone(name: object) -> str | None:
+    """An IANA zone name this machine knows, else None."""
+    if not isinstance(name, str) or not name:
         return None
-    return NOT_ADMIN
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name

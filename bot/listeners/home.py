@@ -18,6 +18,6 @@ def register(app: App, deps: Deps) -> None:
     def home_opened(event: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        channel = deps.digest_channel(context.get("team_id"))
-        view = render.home_view(deps.index.corpus, channel, deps.next_digest_run(channel))
+        plan = deps.digest_plan(context.get("team_id"))
+        view = render.home_view(deps.index.corpus, plan.channel, deps.next_digest_run(plan))
         client.views_publish(user_id=event["user"], view=view)

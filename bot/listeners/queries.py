@@ -72,8 +72,8 @@ def command_reply(text: str, deps: Deps, team_id: str | None = None) -> render.M
     keyword = text.strip().casefold()
     corpus = deps.index.corpus
     if keyword in ("", "help", "?"):
-        channel = deps.digest_channel(team_id)
-        return render.help_message(corpus, channel, deps.next_digest_run(channel))
+        plan = deps.digest_plan(team_id)
+        return render.help_message(corpus, plan.channel, deps.next_digest_run(plan))
     if keyword == "list":
         return render.list_message(corpus)
     response = ask(deps, text, "slash", max(2, deps.settings.result_limit))

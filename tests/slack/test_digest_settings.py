@@ -97,3 +97,31 @@ def test_a_channel_chosen_after_this_weeks_time_starts_next_week(
     (post,) = fake_slack.calls_to("chat.postMessage")
     assert post.params["channel"] == "CNEW"
     assert post.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_the_schedule_follows_the_admins_time_zone(
+    slack_app: SlackApp, settings: Settings, fake_slack: FakeSlack
+) -> None:
+    fake_slack.admins.add(ADMIN)
+    fake_slack.time_zones[ADMIN] = "America/New_York"
+    assert answer(slack_app, "digest here").startswith("Done.")
+    choice = slack_app.store.digest_channel("T1")
+    assert choice is not None and choice.timezone == "America/New_York"
+    # chosen "now" (2026): the first Monday 09:00 New York after it is the first digest
+    fleet = DigestFleet(settings, slack_app.store)
+    monday = datetime(2027, 1, 4, tzinfo=UTC)
+    (at_nine_utc,) = fleet.tick(monday.replace(hour=9, minute=1))
+    assert at_nine_utc.action == "not-due"  # 04:01 in New York
+    (at_nine_there,) = fleet.tick(monday.replace(hour=14, minute=1))  # 09:01 EST
+    assert at_nine_there.action == "posted"
+    digest = fake_slack.calls_to("chat.postMessage")[-1]
+    assert digest.params["channel"] == CHANNEL
+
+
+def test_an_unknown_time_zone_falls_back_to_the_configured_one(slack_app: SlackApp) -> None:
+    fake_slack = slack_app.fake
+    fake_slack.admins.add(ADMIN)
+    fake_slack.time_zones[ADMIN] = "Mars/Olympus_Mons"
+    answer(slack_app, "digest here")
+    choice = slack_app.store.digest_channel("T1")
+    assert choice is not None and choice.timezone == "UTC"
