@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.message import Message
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from bot.settings import ConfigError, Settings
 from tests.concurrency import eventually
 from tests.fake_slack import FakeSlack, workspace_token
 from tests.slack.conftest import SlackApp, serving
+from tests.slack.test_replicas import start_replicas
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "test-client-secret"
@@ -191,3 +193,21 @@ def test_a_flow_started_on_one_replica_finishes_on_another(
     mention(oauth_app, "T5", "Ev6")  # and the first replica knows the workspace too
     replies = fake_slack.wait_for("chat.postMessage", 2)
     assert {c.headers["Authorization"] for c in replies} == {f"Bearer {workspace_token('T5')}"}
+
+
+def test_serve_in_multi_workspace_mode_offers_the_install_page(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """The real `hubs-bot serve` (gunicorn) with only the OAuth credentials: no bot token."""
+    oauth_env = {
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+    }
+    database = f"sqlite:///{tmp_path}/hubs.sqlite3"
+    with start_replicas(database, fake_slack, tmp_path, 1, oauth_env) as (url,):
+        page = get(url + "/slack/install")
+        assert page.status == 200 and "slack.com/oauth/v2/authorize" in page.body
+        assert get(url + "/healthz").status == 200
+    log = next(tmp_path.glob("serve-*.log")).read_text()
+    assert "multi-workspace (OAuth)" in log and CLIENT_SECRET not in log

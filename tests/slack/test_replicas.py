@@ -32,7 +32,11 @@ pytestmark = pytest.mark.postgres
 
 @contextmanager
 def start_replicas(
-    database: str, fake_slack: FakeSlack, tmp_path: Path, count: int = 2
+    database: str,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    count: int = 2,
+    env_extra: dict[str, str] | None = None,
 ) -> Iterator[list[str]]:
     """`count` `hubs-bot serve` processes (1 worker each) on one database; their base URLs."""
     env = {
@@ -43,6 +47,7 @@ def start_replicas(
         "HUBS_DATABASE_URL": database,
         "HUBS_DATA_DIR": str(tmp_path),
         "WEB_CONCURRENCY": "1",
+        **(env_extra or {}),
     }
     ports = [free_port() for _ in range(count)]
     servers = [
