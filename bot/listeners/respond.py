@@ -27,11 +27,14 @@ log = logging.getLogger(__name__)
 
 
 class CheckedRespond(Respond):
+    """Bolt's ``respond`` with the bot's retry policy, and a refusal reported."""
+
     def __call__(self, text: str | dict = "", **message: Any) -> WebhookResponse:  # type: ignore[override]
         if self.response_url is None:
             raise ValueError("respond is unsupported here as there is no response_url")
         if isinstance(text, dict):  # respond({...}): the whole message as one dict
-            message, text = {**text, **message}, str(text.get("text", ""))
+            message = {**text, **message}
+            text = str(message.pop("text", ""))
         client = WebhookClient(
             url=self.response_url,
             proxy=self.proxy,

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.listeners.respond import CheckedRespond
 from tests.concurrency import eventually
 from tests.slack.conftest import SlackApp
 
@@ -149,3 +150,11 @@ def test_a_refused_response_url_is_reported_not_swallowed(
     assert record.error == "http_404"  # type: ignore[attr-defined]
     page = slack_app.get("/metrics").body
     assert 'hubs_slack_api_errors_total{error="http_404",method="response_url"}' in page
+
+
+def test_checked_respond_takes_a_whole_message_as_one_dict(slack_app: SlackApp) -> None:
+    """Bolt allows respond({...}); the retrying replacement must too."""
+    respond = CheckedRespond(response_url=slack_app.fake.response_url)
+    assert respond({"text": "hi", "response_type": "ephemeral"}).status_code == 200
+    (call,) = slack_app.fake.wait_for("response_url")
+    assert (call.params["text"], call.params["response_type"]) == ("hi", "ephemeral")
