@@ -35,12 +35,14 @@ class DigestTarget:
     token: str
     active_since: datetime | None  # when the channel was chosen
     timezone: str | None = None  # the choosing admin's; None: HUBS_TIMEZONE
+    cron: str | None = None  # the workspace's own day and hour; None: HUBS_DIGEST_CRON
 
 
 @dataclass(frozen=True)
 class DigestPlan:
     channel: str | None  # None: no digest
     timezone: str
+    cron: str
 
 
 def effective_digest_channel(settings: Settings, choice: DigestChannel | None) -> str | None:
@@ -60,7 +62,7 @@ def digest_targets(
             channel = settings.digest_channel
             return [DigestTarget("", channel, token, None)] if channel else []
         return [
-            DigestTarget(c.team_id, c.channel, token, c.set_at, c.timezone)
+            DigestTarget(c.team_id, c.channel, token, c.set_at, c.timezone, c.cron)
             for c in choices
             if c.channel
         ]
@@ -75,7 +77,14 @@ def digest_targets(
             log.warning("no installation for a digest workspace", extra={"team": choice.team_id})
             continue
         targets.append(
-            DigestTarget(choice.team_id, choice.channel, token, choice.set_at, choice.timezone)
+            DigestTarget(
+                choice.team_id,
+                choice.channel,
+                token,
+                choice.set_at,
+                choice.timezone,
+                choice.cron,
+            )
         )
     return targets
 
@@ -102,9 +111,11 @@ class DigestFleet:
 
     def digest_for(self, target: DigestTarget, corpus: Callable[[], Corpus]) -> Digest:
         client = make_web_client(target.token, self.settings.slack_api_url)
+        timezone = target.timezone or self.settings.timezone
+        cron = target.cron or self.settings.digest_cron
         trigger = self.trigger
-        if target.timezone and target.timezone != self.settings.timezone:
-            trigger = parse_cron(self.settings.digest_cron, target.timezone)
+        if (cron, timezone) != (self.settings.digest_cron, self.settings.timezone):
+            trigger = parse_cron(cron, timezone)
         return Digest(
             self.store,
             client,

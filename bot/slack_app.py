@@ -56,13 +56,14 @@ class Deps:
         choice, else (one workspace only) HUBS_DIGEST_CHANNEL in HUBS_TIMEZONE."""
         choice = self.store.digest_channel(team_id) if team_id else None
         timezone = (choice.timezone if choice else None) or self.settings.timezone
-        return DigestPlan(effective_digest_channel(self.settings, choice), timezone)
+        cron = (choice.cron if choice else None) or self.settings.digest_cron
+        return DigestPlan(effective_digest_channel(self.settings, choice), timezone, cron)
 
     def next_digest_run(self, plan: DigestPlan, now: datetime | None = None) -> datetime | None:
         if not plan.channel:
             return None
         try:
-            trigger = parse_cron(self.settings.digest_cron, plan.timezone)
+            trigger = parse_cron(plan.cron, plan.timezone)
         except ValueError:
             return None
         return trigger.get_next_fire_time(None, now or datetime.now(UTC))

@@ -119,6 +119,7 @@ digest_channels = Table(
     Column("team_id", String(32), primary_key=True),
     Column("channel", String(64)),  # NULL: an admin switched the digest off
     Column("timezone", String(64)),  # the admin's, from Slack; NULL: HUBS_TIMEZONE
+    Column("cron", String(64)),  # `/hubs digest here fri 4pm`; NULL: HUBS_DIGEST_CRON
     Column("set_by", String(32), nullable=False),
     Column("set_at", DateTime(timezone=True), nullable=False),
 )
@@ -201,6 +202,7 @@ class DigestChannel:
     set_by: str
     set_at: datetime
     timezone: str | None = None
+    cron: str | None = None
 
 
 def normalise_query(query: str) -> str:
@@ -375,12 +377,14 @@ class Store:
         set_by: str,
         now: datetime | None = None,
         timezone: str | None = None,
+        cron: str | None = None,
     ) -> None:
-        """Record a workspace's digest channel (None switches the digest off there) and the
-        time zone its schedule is read in."""
+        """Record a workspace's digest channel (None switches the digest off there), its
+        schedule and the time zone that is read in."""
         values = {
             "channel": channel,
             "timezone": timezone,
+            "cron": cron,
             "set_by": set_by,
             "set_at": now or utcnow(),
         }
@@ -590,6 +594,7 @@ def _to_digest_channel(row) -> DigestChannel:
         row.set_by,
         _aware(row.set_at),  # type: ignore[arg-type]
         row.timezone,
+        row.cron,
     )
 
 

@@ -1,4 +1,5 @@
-"""`/hubs digest here|off|status`: a workspace admin chooses where the weekly digest goes.
+"""`/hubs digest here [day] [time]|off|status`: a workspace admin chooses where (and when)
+the weekly digest goes.
 
 Only admins and owners (``users.info``, scope ``users:read``) may change it, because the
 digest speaks in a channel on everyone's behalf. ``here`` first posts a short announcement in
@@ -17,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import render
 from bot.digest_fleet import DigestPlan
+from bot.digest_when import schedule_from_words
 from bot.listeners.replies import explain, post_message, slack_error
 
 if TYPE_CHECKING:
@@ -31,7 +33,8 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 USAGE = (
     "`/hubs digest` shows where the weekly digest goes; admins can use "
-    "`/hubs digest here` (post it in this channel) or `/hubs digest off` (stop it)."
+    "`/hubs digest here` (post it in this channel; add a day and time to choose when, e.g. "
+    "`/hubs digest here friday 4pm`) or `/hubs digest off` (stop it)."
 )
 NOT_ADMIN = "Only workspace admins and owners can choose where the weekly digest goes."
 NEEDS_SCOPE = (
@@ -63,9 +66,14 @@ def digest_command(text: str, command: dict[str, Any], client: WebClient, deps: 
         return f"The weekly digest is off{f' (it went to <#{previous}>)' if previous else ''}."
     if not _CHANNEL_ID.match(channel):
         return USAGE
+    try:  # "here friday 4pm": the workspace's own day and hour (else the configured ones)
+        cron = schedule_from_words(words[2:], deps.settings.digest_cron) if words[2:] else None
+    except ValueError as exc:
+        return str(exc)
     # the schedule is read in the choosing admin's time zone (as Slack knows it)
     timezone = known_zone(profile.get("tz")) or deps.settings.timezone
-    line = render.digest_line(channel, deps.next_digest_run(DigestPlan(channel, timezone)))
+    plan = DigestPlan(channel, timezone, cron or deps.settings.digest_cron)
+    line = render.digest_line(channel, deps.next_digest_run(plan))
     try:
         post_message(
             client,
@@ -76,10 +84,10 @@ def digest_command(text: str, command: dict[str, Any], client: WebClient, deps: 
     except (SlackApiError, OSError) as exc:  # OSError: a timeout or refused connection
         log.warning("digest channel refused", extra={"team": team, "error": slack_error(exc)})
         return explain(exc) or f"I couldn't post in this channel (Slack said `{slack_error(exc)}`)."
-    deps.store.set_digest_channel(team, channel, user, timezone=timezone)
+    deps.store.set_digest_channel(team, channel, user, timezone=timezone, cron=cron)
     log.info(
         "digest channel chosen",
-        extra={"team": team, "channel": channel, "by": user, "timezone": timezone},
+        extra={"team": team, "channel": channel, "by": user, "timezone": timezone, "cron": cron},
     )
     return f"Done. {line}"
 

@@ -125,3 +125,29 @@ def test_an_unknown_time_zone_falls_back_to_the_configured_one(slack_app: SlackA
     answer(slack_app, "digest here")
     choice = slack_app.store.digest_channel("T1")
     assert choice is not None and choice.timezone == "UTC"
+
+
+def test_an_admin_can_choose_the_day_and_hour(
+    slack_app: SlackApp, settings: Settings, fake_slack: FakeSlack
+) -> None:
+    fake_slack.admins.add(ADMIN)
+    fake_slack.time_zones[ADMIN] = "Europe/Berlin"
+    assert answer(slack_app, "digest here Friday 4 pm").startswith("Done.")
+    choice = slack_app.store.digest_channel("T1")
+    assert choice is not None and (choice.cron, choice.timezone) == (
+        "0 16 * * fri",
+        "Europe/Berlin",
+    )
+    fleet = DigestFleet(settings, slack_app.store)
+    week = datetime(2027, 1, 4, tzinfo=UTC)  # a Monday
+    assert [o.action for o in fleet.tick(week.replace(hour=9, minute=5))] == ["not-due"]
+    friday_four_berlin = week + timedelta(days=4, hours=15, minutes=1)  # 16:01 CET
+    assert [o.action for o in fleet.tick(friday_four_berlin)] == ["posted"]
+
+
+def test_an_unreadable_schedule_is_explained_and_nothing_changes(slack_app: SlackApp) -> None:
+    slack_app.fake.admins.add(ADMIN)
+    text = answer(slack_app, "digest here <!channel> 25:00")
+    assert text.startswith("I can't read “&lt;!channel&gt;” as a day or a time")  # no ping
+    assert slack_app.store.digest_channel("T1") is None
+    assert not slack_app.fake.calls_to("chat.postMessage")
