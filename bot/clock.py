@@ -10,7 +10,8 @@ restart never duplicates them:
   (the process was busy or asleep) is still run up to 6 hours late, coalesced into one run;
 * ``digest-retry`` — every minute: picks up a failed post whose backoff has elapsed, and
   posts for workspaces whose admin's time zone differs from ``HUBS_TIMEZONE`` (their
-  "Monday 09:00" comes at another hour); a tick costs a few small queries per workspace;
+  "Monday 09:00" comes at another hour); once the week's digests are posted a tick costs
+  two queries for all workspaces together;
 * ``prune-events`` — daily, drops processed Slack event ids older than two days.
 
 At start it ticks once, which posts this week's digest if its time has passed and nobody

@@ -19,7 +19,7 @@ from functools import cache
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.corpus import Corpus, load_corpus
-from bot.digest import Digest, TickOutcome, parse_cron
+from bot.digest import Digest, TickOutcome, iso_week, parse_cron
 from bot.installations import bot_token_for
 from bot.settings import Settings
 from bot.slack_client import make_web_client
@@ -129,10 +129,18 @@ class DigestFleet:
         """Tick every target; one workspace's failure never stops the others'."""
         now = now or datetime.now(UTC)
         corpus = cache(self._corpus_source)  # read at most once per tick, only if needed
+        digests = [(target, self.digest_for(target, corpus)) for target in self.targets()]
+        weeks = {(d.channel, iso_week(now.astimezone(d.trigger.timezone))) for _, d in digests}
+        # one query for the whole fleet: the every-minute tick skips the week's posted ones
+        posted = self.store.posted_runs({week for _, week in weeks})
         outcomes = []
-        for target in self.targets():
+        for target, digest in digests:
+            week = iso_week(now.astimezone(digest.trigger.timezone))
+            if (digest.channel, week) in posted:
+                outcomes.append(TickOutcome("done", week))
+                continue
             try:
-                outcomes.append(self.digest_for(target, corpus).tick(now))
+                outcomes.append(digest.tick(now))
             except Exception:  # a database blip or a bug for one channel: log, go on
                 log.exception(
                     "digest tick failed", extra={"team": target.team_id, "channel": target.channel}

@@ -480,6 +480,17 @@ class Store:
                 .values(status="failed", error=error, next_attempt_at=retry_at, updated_at=now)
             )
 
+    def posted_runs(self, weeks: Iterable[str]) -> set[tuple[str, str]]:
+        """(channel, week) of every run posted in these weeks, in one query."""
+        wanted = sorted(set(weeks))
+        if not wanted:
+            return set()
+        query = select(digest_runs.c.channel, digest_runs.c.week).where(
+            digest_runs.c.week.in_(wanted), digest_runs.c.status == "posted"
+        )
+        with self.engine.connect() as conn:
+            return {(row.channel, row.week) for row in conn.execute(query)}
+
     def get_run(self, channel: str, week: str) -> DigestRun | None:
         with self.engine.connect() as conn:
             return self._run(conn, channel, week)

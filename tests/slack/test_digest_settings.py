@@ -6,6 +6,8 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
+
 from bot.digest_fleet import DigestFleet, digest_targets
 from bot.settings import Settings
 from tests.fake_slack import FakeSlack
@@ -151,3 +153,18 @@ def test_an_unreadable_schedule_is_explained_and_nothing_changes(slack_app: Slac
     assert text.startswith("I can't read “&lt;!channel&gt;” as a day or a time")  # no ping
     assert slack_app.store.digest_channel("T1") is None
     assert not slack_app.fake.calls_to("chat.postMessage")
+
+
+def test_once_posted_the_minute_tick_is_two_queries_for_the_whole_fleet(
+    slack_app: SlackApp, settings: Settings
+) -> None:
+    store = slack_app.store
+    for n in range(5):  # five workspaces, one shared database
+        store.set_digest_channel(f"T{n}", f"C{n}", ADMIN, now=datetime(2026, 1, 1, tzinfo=UTC))
+    fleet = DigestFleet(settings, store)
+    after_nine = datetime(2027, 1, 4, 9, 1, tzinfo=UTC)
+    assert [o.action for o in fleet.tick(after_nine)] == ["posted"] * 5
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert [o.action for o in fleet.tick(after_nine + timedelta(minutes=1))] == ["done"] * 5
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
