@@ -56,7 +56,7 @@ def _workspace_token(settings: Settings, store: Store, channel: str) -> str:
             f"{channel} is not the digest channel of an installed workspace: "
             "run `/hubs digest here` in it first"
         )
-    return target.token
+    return str(target.token)  # resolved: digest_targets looked it up
 
 
 def _preview(digest: Digest) -> int:

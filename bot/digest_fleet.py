@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
+from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.corpus import Corpus, load_corpus
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 class DigestTarget:
     team_id: str  # "" for the HUBS_DIGEST_CHANNEL default
     channel: str
-    token: str
+    token: str | None  # None: looked up when a post is due (multi-workspace mode)
     active_since: datetime | None  # when the channel was chosen
     timezone: str | None = None  # the choosing admin's; None: HUBS_TIMEZONE
     cron: str | None = None  # the workspace's own day and hour; None: HUBS_DIGEST_CRON
@@ -52,9 +53,15 @@ def effective_digest_channel(settings: Settings, choice: DigestChannel | None) -
 
 
 def digest_targets(
-    settings: Settings, store: Store, installations: InstallationStore | None = None
+    settings: Settings,
+    store: Store,
+    installations: InstallationStore | None = None,
+    *,
+    resolve_tokens: bool = True,
 ) -> list[DigestTarget]:
-    """The channels to post to this week, each with the token of its workspace."""
+    """The channels to post to this week, each with the token of its workspace (workspaces
+    without an installation left out), or, with ``resolve_tokens=False`` in multi-workspace
+    mode, without looking tokens up: the clock does that only for a post that is due."""
     choices = store.digest_channels()
     if not settings.oauth_enabled:
         token = str(settings.slack_bot_token)
@@ -72,8 +79,8 @@ def digest_targets(
     for choice in choices:
         if not choice.channel:
             continue
-        token = bot_token_for(installations, choice.team_id)
-        if token is None:
+        token = bot_token_for(installations, choice.team_id) if resolve_tokens else None
+        if token is None and resolve_tokens:
             log.warning("no installation for a digest workspace", extra={"team": choice.team_id})
             continue
         targets.append(
@@ -107,42 +114,50 @@ class DigestFleet:
         self._corpus_source = corpus_source or (lambda: load_corpus(directories))
 
     def targets(self) -> list[DigestTarget]:
-        return digest_targets(self.settings, self.store, self.installations)
+        return digest_targets(self.settings, self.store, self.installations, resolve_tokens=False)
 
-    def digest_for(self, target: DigestTarget, corpus: Callable[[], Corpus]) -> Digest:
-        client = make_web_client(target.token, self.settings.slack_api_url)
+    def trigger_for(self, target: DigestTarget) -> CronTrigger:
+        """The workspace's schedule: its own day, hour and zone, else the configured ones."""
         timezone = target.timezone or self.settings.timezone
         cron = target.cron or self.settings.digest_cron
-        trigger = self.trigger
-        if (cron, timezone) != (self.settings.digest_cron, self.settings.timezone):
-            trigger = parse_cron(cron, timezone)
-        return Digest(
-            self.store,
-            client,
-            target.channel,
-            trigger,
-            corpus,
-            active_since=target.active_since,
-        )
+        if (cron, timezone) == (self.settings.digest_cron, self.settings.timezone):
+            return self.trigger
+        return parse_cron(cron, timezone)
 
     def tick(self, now: datetime | None = None) -> list[TickOutcome]:
-        """Tick every target; one workspace's failure never stops the others'."""
+        """Tick every target; one workspace's failure never stops the others'. Once the
+        week's digests are posted this is two queries, however many workspaces there are."""
         now = now or datetime.now(UTC)
         corpus = cache(self._corpus_source)  # read at most once per tick, only if needed
-        digests = [(target, self.digest_for(target, corpus)) for target in self.targets()]
-        weeks = {(d.channel, iso_week(now.astimezone(d.trigger.timezone))) for _, d in digests}
-        # one query for the whole fleet: the every-minute tick skips the week's posted ones
-        posted = self.store.posted_runs({week for _, week in weeks})
+        scheduled = [(target, self.trigger_for(target)) for target in self.targets()]
+        weeks = [iso_week(now.astimezone(trigger.timezone)) for _, trigger in scheduled]
+        posted = self.store.posted_runs(weeks)
         outcomes = []
-        for target, digest in digests:
-            week = iso_week(now.astimezone(digest.trigger.timezone))
-            if (digest.channel, week) in posted:
+        for (target, trigger), week in zip(scheduled, weeks, strict=True):
+            if (target.channel, week) in posted:
                 outcomes.append(TickOutcome("done", week))
                 continue
             try:
+                digest = self._digest(target, trigger, corpus)
+                if digest is None:
+                    continue
                 outcomes.append(digest.tick(now))
             except Exception:  # a database blip or a bug for one channel: log, go on
                 log.exception(
                     "digest tick failed", extra={"team": target.team_id, "channel": target.channel}
                 )
         return outcomes
+
+    def _digest(
+        self, target: DigestTarget, trigger: CronTrigger, corpus: Callable[[], Corpus]
+    ) -> Digest | None:
+        token = target.token
+        if token is None and self.installations is not None:
+            token = bot_token_for(self.installations, target.team_id)
+        if token is None:
+            log.warning("no installation for a digest workspace", extra={"team": target.team_id})
+            return None
+        client = make_web_client(token, self.settings.slack_api_url)
+        return Digest(
+            self.store, client, target.channel, trigger, corpus, active_since=target.active_since
+        )

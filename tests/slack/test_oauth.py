@@ -11,12 +11,13 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
 
 import pytest
 
-from bot.digest_fleet import digest_targets
+from bot.digest_fleet import DigestFleet, digest_targets
 from bot.installations import REDIRECT_PATH, installation_store, require_credentials
 from bot.search import Index
 from bot.settings import ConfigError, Settings
@@ -211,3 +212,19 @@ def test_serve_in_multi_workspace_mode_offers_the_install_page(
         assert get(url + "/healthz").status == 200
     log = next(tmp_path.glob("serve-*.log")).read_text()
     assert "multi-workspace (OAuth)" in log and CLIENT_SECRET not in log
+
+
+def test_the_clock_posts_each_workspace_with_its_token_and_skips_the_uninstalled(
+    oauth_app: SlackApp, oauth_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    install(oauth_app, "T2")
+    store = oauth_app.store
+    chosen = datetime(2026, 1, 1, tzinfo=UTC)
+    store.set_digest_channel("T2", "CT2", "U0ADMIN", now=chosen)
+    store.set_digest_channel("T7", "CT7", "U0ADMIN", now=chosen)  # never installed
+    fleet = DigestFleet(oauth_settings, store, installation_store(oauth_settings, store))
+    outcomes = fleet.tick(datetime(2027, 1, 4, 9, 1, tzinfo=UTC))
+    assert [o.action for o in outcomes] == ["posted"]
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert post.params["channel"] == "CT2"
+    assert post.headers["Authorization"] == f"Bearer {workspace_token('T2')}"
