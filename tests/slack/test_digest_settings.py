@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from bot.digest_fleet import DigestFleet, digest_targets
 from bot.settings import Settings
+from bot.store import DigestChannel
 from tests.fake_slack import FakeSlack
 from tests.slack.conftest import CHANNEL, TOKEN, USER, SlackApp
 
@@ -101,14 +102,21 @@ def test_a_channel_chosen_after_this_weeks_time_starts_next_week(
     assert post.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
+def chosen_by_admin_in(app: SlackApp, time_zone: str, command: str) -> DigestChannel:
+    """An admin whose Slack profile says ``time_zone`` runs ``command`` successfully."""
+    app.fake.admins.add(ADMIN)
+    app.fake.time_zones[ADMIN] = time_zone
+    assert answer(app, command).startswith("Done.")
+    choice = app.store.digest_channel("T1")
+    assert choice is not None
+    return choice
+
+
 def test_the_schedule_follows_the_admins_time_zone(
     slack_app: SlackApp, settings: Settings, fake_slack: FakeSlack
 ) -> None:
-    fake_slack.admins.add(ADMIN)
-    fake_slack.time_zones[ADMIN] = "America/New_York"
-    assert answer(slack_app, "digest here").startswith("Done.")
-    choice = slack_app.store.digest_channel("T1")
-    assert choice is not None and choice.timezone == "America/New_York"
+    choice = chosen_by_admin_in(slack_app, "America/New_York", "digest here")
+    assert choice.timezone == "America/New_York"
     # chosen "now" (2026): the first Monday 09:00 New York after it is the first digest
     fleet = DigestFleet(settings, slack_app.store)
     monday = datetime(2027, 1, 4, tzinfo=UTC)
@@ -121,25 +129,15 @@ def test_the_schedule_follows_the_admins_time_zone(
 
 
 def test_an_unknown_time_zone_falls_back_to_the_configured_one(slack_app: SlackApp) -> None:
-    fake_slack = slack_app.fake
-    fake_slack.admins.add(ADMIN)
-    fake_slack.time_zones[ADMIN] = "Mars/Olympus_Mons"
-    answer(slack_app, "digest here")
-    choice = slack_app.store.digest_channel("T1")
-    assert choice is not None and choice.timezone == "UTC"
+    choice = chosen_by_admin_in(slack_app, "Mars/Olympus_Mons", "digest here")
+    assert choice.timezone == "UTC"
 
 
 def test_an_admin_can_choose_the_day_and_hour(
     slack_app: SlackApp, settings: Settings, fake_slack: FakeSlack
 ) -> None:
-    fake_slack.admins.add(ADMIN)
-    fake_slack.time_zones[ADMIN] = "Europe/Berlin"
-    assert answer(slack_app, "digest here Friday 4 pm").startswith("Done.")
-    choice = slack_app.store.digest_channel("T1")
-    assert choice is not None and (choice.cron, choice.timezone) == (
-        "0 16 * * fri",
-        "Europe/Berlin",
-    )
+    choice = chosen_by_admin_in(slack_app, "Europe/Berlin", "digest here Friday 4 pm")
+    assert (choice.cron, choice.timezone) == ("0 16 * * fri", "Europe/Berlin")
     fleet = DigestFleet(settings, slack_app.store)
     week = datetime(2027, 1, 4, tzinfo=UTC)  # a Monday
     assert [o.action for o in fleet.tick(week.replace(hour=9, minute=5))] == ["not-due"]
