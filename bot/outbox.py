@@ -25,13 +25,14 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import InstallationStore
 from sqlalchemy import delete, insert, select, update
 
 from bot import metrics
 from bot.installations import bot_token_for, installation_store
 from bot.settings import Settings
 from bot.slack_client import make_web_client, post_message, slack_error
-from bot.store import Store, outbox
+from bot.store import Store, as_utc, outbox
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +112,19 @@ class Outbox:
         self._last_cleanup: datetime | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store, **timing: timedelta) -> Outbox:
-        """Clients by workspace: the one bot token, or each installation's token."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        store: Store,
+        installations: InstallationStore | None = None,
+        **timing: timedelta,
+    ) -> Outbox:
+        """Clients by workspace: the one bot token, or each installation's token (from
+        ``installations`` when the caller already has the store)."""
         if not settings.oauth_enabled:
             shared = make_web_client(settings.slack_bot_token, settings.slack_api_url)
             return cls(store, lambda _team: shared, **timing)
-        installations = installation_store(settings, store)
+        installations = installations or installation_store(settings, store)
 
         def client_for(team_id: str) -> WebClient | None:
             token = bot_token_for(installations, team_id)
@@ -200,7 +208,7 @@ class Outbox:
         return thread
 
     def pending(self) -> list[Pending]:
-        """Every message still waiting (for tests and `stats`)."""
+        """Every message still waiting (`stats` counts them with ``Store.outbox_counts``)."""
         with self.store.engine.connect() as conn:
             rows = conn.execute(select(outbox).where(outbox.c.status == "pending")).all()
         return [_to_pending(row) for row in rows]
@@ -290,5 +298,6 @@ class Outbox:
 
 
 def _to_pending(row: Any) -> Pending:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    created = as_utc(row.created_at)
+    assert created is not None  # NOT NULL column
     return Pending(row.id, row.team_id, json.loads(row.message), row.attempts, created, row.error)

@@ -214,7 +214,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     if value is None or value.tzinfo is not None:
         return value
@@ -266,11 +266,15 @@ class Store:
         with self._schema_change() as conn:
             other.create_all(conn)
 
-    def _schema_change(self) -> AbstractContextManager[Connection]:
-        """A transaction that one process at a time may run: the write lock first on SQLite,
-        an advisory lock on PostgreSQL (replicas starting together would race even to create
-        the version table; found by tests/slack/test_replicas.py)."""
-        return _locked(self.engine.execution_options(sqlite_begin="IMMEDIATE"), self._dialect)
+    @contextmanager
+    def _schema_change(self) -> Iterator[Connection]:
+        """A write transaction that one process at a time may run: on PostgreSQL it also
+        takes an advisory lock (replicas starting together would race even to create the
+        version table; found by tests/slack/test_replicas.py)."""
+        with self.write() as conn:
+            if self._dialect == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+            yield conn
 
     def close(self) -> None:
         self.engine.dispose()
@@ -285,10 +289,23 @@ class Store:
     def _insert_ignore(self, table: Table):
         """``INSERT … ON CONFLICT DO NOTHING`` for the engine's dialect. Ask it ``RETURNING``
         to learn whether the row landed: psycopg reports no rowcount for it."""
+        return self._dialect_insert(table).on_conflict_do_nothing()
+
+    def _upsert(self, table: Table, values: dict[str, object]):
+        """``INSERT … ON CONFLICT (primary key) DO UPDATE``: one atomic statement in which
+        the latest write wins, where an update-then-insert pair could lose a concurrent one."""
+        statement = self._dialect_insert(table).values(**values)
+        keys = [column.name for column in table.primary_key]
+        return statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: statement.excluded[name] for name in values if name not in keys},
+        )
+
+    def _dialect_insert(self, table: Table):
         if self._dialect == "postgresql":
-            return postgresql.insert(table).on_conflict_do_nothing()
+            return postgresql.insert(table)
         if self._dialect == "sqlite":
-            return sqlite.insert(table).on_conflict_do_nothing()
+            return sqlite.insert(table)
         raise NotImplementedError(f"no ON CONFLICT support for {self._dialect}")
 
     # ------------------------------------------------------------------ Slack events
@@ -335,17 +352,7 @@ class Store:
             "voted_at": utcnow(),
         }
         with self.write() as conn:
-            updated = conn.execute(
-                update(feedback)
-                .where(
-                    feedback.c.voter == values["voter"],
-                    feedback.c.query == values["query"],
-                    feedback.c.section_key == section_key,
-                )
-                .values(vote=values["vote"], voted_at=values["voted_at"])
-            )
-            if updated.rowcount == 0:
-                conn.execute(self._insert_ignore(feedback).values(**values))
+            conn.execute(self._upsert(feedback, values))
 
     def usage_since(self, since: datetime) -> tuple[list[tuple], list[tuple]]:
         """(query rows, feedback rows) since a moment, for `hubs-bot stats`."""
@@ -389,11 +396,7 @@ class Store:
             "set_at": now or utcnow(),
         }
         with self.write() as conn:
-            updated = conn.execute(
-                update(digest_channels).where(digest_channels.c.team_id == team_id).values(**values)
-            )
-            if updated.rowcount == 0:
-                conn.execute(self._insert_ignore(digest_channels).values(team_id=team_id, **values))
+            conn.execute(self._upsert(digest_channels, {"team_id": team_id, **values}))
 
     def digest_channel(self, team_id: str) -> DigestChannel | None:
         """The workspace's choice, or None when it never made one."""
@@ -590,20 +593,12 @@ class Store:
         return int(value or 0)
 
 
-@contextmanager
-def _locked(engine: Engine, dialect: str) -> Iterator[Connection]:
-    with engine.begin() as conn:
-        if dialect == "postgresql":
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
-        yield conn
-
-
 def _to_digest_channel(row) -> DigestChannel:
     return DigestChannel(
         row.team_id,
         row.channel,
         row.set_by,
-        _aware(row.set_at),  # type: ignore[arg-type]
+        as_utc(row.set_at),  # type: ignore[arg-type]
         row.timezone,
         row.cron,
     )
@@ -619,9 +614,9 @@ def _to_run(row) -> DigestRun:
         attempts=row.attempts,
         message_ts=row.message_ts,
         error=row.error,
-        claimed_at=_aware(row.claimed_at),  # type: ignore[arg-type]
-        updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
-        next_attempt_at=_aware(row.next_attempt_at),
+        claimed_at=as_utc(row.claimed_at),  # type: ignore[arg-type]
+        updated_at=as_utc(row.updated_at),  # type: ignore[arg-type]
+        next_attempt_at=as_utc(row.next_attempt_at),
     )
 
 
