@@ -33,7 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.digest_fleet import DigestFleet
-from bot.installations import installation_store
+from bot.installations import installation_store, require_credentials
 from bot.settings import ConfigError, Settings
 from bot.store import Store
 
@@ -79,10 +79,7 @@ def schedule_digest(scheduler: BaseScheduler, digest: Tickable) -> None:
 
 
 def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.slack_client_id or settings.slack_client_secret:  # multi-workspace mode
-        settings.require("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
-    else:
-        settings.require("SLACK_BOT_TOKEN")
+    require_credentials(settings, signing_secret=False)  # the clock takes no Slack requests
     store = Store.connect(settings.effective_database_url)
     installations = installation_store(settings, store) if settings.oauth_enabled else None
     try:

@@ -8,8 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 from bot.digest import Digest, history_lines, iso_week
-from bot.digest_fleet import digest_targets
-from bot.installations import installation_store
+from bot.installations import bot_token_for, installation_store
 from bot.mrkdwn import to_plain_text
 from bot.render import render_digest_message
 from bot.settings import ConfigError, Settings
@@ -42,21 +41,17 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _workspace_token(settings: Settings, store: Store, channel: str) -> str:
-    """Multi-workspace mode: the token of the workspace that chose ``channel``."""
-    target = next(
-        (
-            t
-            for t in digest_targets(settings, store, installation_store(settings, store))
-            if t.channel == channel
-        ),
-        None,
+    """Multi-workspace mode: the token of the workspace that chose ``channel`` (only its
+    installation is looked up)."""
+    installations = installation_store(settings, store)
+    for choice in store.digest_channels():
+        token = bot_token_for(installations, choice.team_id) if choice.channel == channel else None
+        if token:
+            return token
+    raise ConfigError(
+        f"{channel} is not the digest channel of an installed workspace: "
+        "run `/hubs digest here` in it first"
     )
-    if target is None:
-        raise ConfigError(
-            f"{channel} is not the digest channel of an installed workspace: "
-            "run `/hubs digest here` in it first"
-        )
-    return str(target.token)  # resolved: digest_targets looked it up
 
 
 def _preview(digest: Digest) -> int:

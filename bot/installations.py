@@ -66,14 +66,15 @@ def state_store(store: Store) -> OAuthStateStore:
     return states
 
 
-def oauth_settings(settings: Settings, store: Store, client: WebClient) -> OAuthSettings:
+def oauth_settings(
+    settings: Settings, store: Store, client: WebClient, installations: InstallationStore
+) -> OAuthSettings:
     """Bolt's OAuth flow: install page, state kept in the database (any replica can finish
     a flow another one started), and the per-request token lookup.
 
     The lookup's ``auth.test`` result is cached per token in the worker: without the cache
     every event would cost one more Slack round trip before its ack."""
     settings.require("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
-    installations = installation_store(settings, store)
     oauth = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -103,8 +104,12 @@ def bot_token_for(installations: InstallationStore, team_id: str) -> str | None:
     return bot.bot_token if bot else None
 
 
-def require_credentials(settings: Settings, *, socket_mode: bool = False) -> None:
-    """One line naming what is missing for the chosen mode."""
+def require_credentials(
+    settings: Settings, *, socket_mode: bool = False, signing_secret: bool = True
+) -> None:
+    """One line naming what is missing for the chosen mode. ``signing_secret=False`` for a
+    process that takes no HTTP requests from Slack (Socket Mode, the clock)."""
+    signing_secret = signing_secret and not socket_mode
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         missing = "SLACK_CLIENT_SECRET" if settings.slack_client_id else "SLACK_CLIENT_ID"
         raise ConfigError(
@@ -117,6 +122,7 @@ def require_credentials(settings: Settings, *, socket_mode: bool = False) -> Non
                 "Socket Mode serves one workspace: unset SLACK_CLIENT_ID/SLACK_CLIENT_SECRET "
                 "or use `hubs-bot serve`"
             )
-        settings.require("SLACK_SIGNING_SECRET")
+        if signing_secret:
+            settings.require("SLACK_SIGNING_SECRET")
         return
-    settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
+    settings.require("SLACK_BOT_TOKEN", *(("SLACK_SIGNING_SECRET",) if signing_secret else ()))

@@ -114,13 +114,22 @@ def _measured(
 def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App, Store, LiveIndex]:
     """Everything one worker serves with, running: the corpus watched and hot-reloaded, and
     the outbox retrying replies Slack could not take."""
+    from bot.installations import installation_store
     from bot.outbox import Outbox
     from bot.slack_app import create_app
 
     index = LiveIndex(settings.corpus_dirs, settings.aliases)
     store = Store.connect(settings.effective_database_url)
-    outbox = Outbox.from_settings(settings, store)
-    app = create_app(settings, index, store, socket_mode=socket_mode, outbox=outbox)
+    installations = installation_store(settings, store) if settings.oauth_enabled else None
+    outbox = Outbox.from_settings(settings, store, installations)
+    app = create_app(
+        settings,
+        index,
+        store,
+        socket_mode=socket_mode,
+        outbox=outbox,
+        installations=installations,
+    )
     stop = threading.Event()  # daemon threads: they end with the worker
     index.watch(stop)
     outbox.start(stop)

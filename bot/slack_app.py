@@ -21,7 +21,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from bot.corpus import Corpus
 from bot.digest import parse_cron
 from bot.digest_fleet import DigestPlan, effective_digest_channel
-from bot.installations import oauth_settings, require_credentials
+from bot.installations import installation_store, oauth_settings, require_credentials
 from bot.listeners import register_listeners
 from bot.outbox import Outbox
 from bot.search import SearchResponse
@@ -77,6 +77,7 @@ def create_app(
     *,
     socket_mode: bool = False,
     outbox: Outbox | None = None,
+    installations: InstallationStore | None = None,
 ) -> App:
     """A ready Bolt app; raises ConfigError naming a missing SLACK_* variable.
 
@@ -86,12 +87,15 @@ def create_app(
     workspace that installs it (:mod:`bot.installations`) instead of one token's.
 
     Replies Slack cannot take go to ``outbox``; whoever runs the app runs its retry loop
-    (``outbox.start``), as `serve` and `socket` do."""
+    (``outbox.start``), as `serve` and `socket` do. A caller that already opened the
+    installation store passes it as ``installations`` (one per worker)."""
     require_credentials(settings, socket_mode=socket_mode)
     token = None if settings.oauth_enabled else settings.slack_bot_token
     # the token travels inside the client (base URL, retry handlers); Bolt takes it there
     client = client or make_web_client(token, settings.slack_api_url)
-    oauth = oauth_settings(settings, store, client) if settings.oauth_enabled else None
+    if settings.oauth_enabled:
+        installations = installations or installation_store(settings, store)
+    oauth = oauth_settings(settings, store, client, installations) if installations else None
     app = App(
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=not socket_mode,
@@ -106,7 +110,6 @@ def create_app(
         # API calls delay every other ack, so give the pool room.
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
-    installations = oauth.installation_store if oauth else None
-    outbox = outbox or Outbox.from_settings(settings, store)
+    outbox = outbox or Outbox.from_settings(settings, store, installations)
     register_listeners(app, Deps(settings, index, store, outbox, installations))
     return app
