@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_slack_http import mention_request, percentile, rss_mb, serving, timed  # noqa: E402
+from bench_slack_http import numbered_mention, percentile, rss_mb, serving, timed  # noqa: E402
 
 from tests.databases import PostgresCluster, find_postgres_bin  # noqa: E402
 from tests.fake_slack import FakeSlack, running_fake_slack  # noqa: E402
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, rng: random.Random, fake: FakeSlack, base: str
     rng.shuffle(deliveries)
 
     def deliver(item: tuple[int, int | None]) -> float:
-        return timed(mention_request(base, *item))
+        return timed(numbered_mention(base, *item))
 
     started = time.perf_counter()
     with ThreadPoolExecutor(args.concurrency) as pool:

@@ -12,7 +12,6 @@ server's processes. Loopback only; bounded in count and time; stops the server i
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fake_slack import running_fake_slack  # noqa: E402
-from tests.slack.conftest import SECRET, TOKEN, sign  # noqa: E402
+from tests.slack.conftest import SECRET, TOKEN, mention_request, sign  # noqa: E402
 
 QUESTIONS = (
     "pitfalls",
@@ -88,29 +87,11 @@ def timed(request: urllib.request.Request) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def mention_request(base: str, number: int, retry: int | None = None) -> urllib.request.Request:
-    """A signed `@hubs pitfalls` event, number ``number`` (its own event id and thread), as
-    Slack delivers it; ``retry`` marks a redelivery (``X-Slack-Retry-Num``)."""
+def numbered_mention(base: str, number: int, retry: int | None = None) -> urllib.request.Request:
+    """A signed `@hubs pitfalls` event, number ``number`` (its own event id and thread);
+    ``retry`` marks a redelivery (``X-Slack-Retry-Num``)."""
     ts = f"1700000000.{number:06d}"
-    body = json.dumps(
-        {
-            "type": "event_callback",
-            "team_id": "T1",
-            "event_id": f"Ev{number}",
-            "event": {
-                "type": "app_mention",
-                "user": "U1",
-                "channel": "C1",
-                "ts": ts,
-                "event_ts": ts,
-                "text": "<@UBOT> pitfalls",
-            },
-        }
-    )
-    headers = {"Content-Type": "application/json", **sign(body)}
-    if retry is not None:
-        headers["X-Slack-Retry-Num"] = str(retry)
-    return urllib.request.Request(base + "/slack/events", data=body.encode(), headers=headers)
+    return mention_request(base, f"Ev{number}", ts, "<@UBOT> pitfalls", retry)
 
 
 @contextmanager

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_slack_http import mention_request, percentile, serving, timed  # noqa: E402
+from bench_slack_http import numbered_mention, percentile, serving, timed  # noqa: E402
 
 from bot.corpus import load_corpus  # noqa: E402
 from bot.digest import Digest, parse_cron  # noqa: E402
@@ -97,7 +97,7 @@ def main() -> None:
             with ThreadPoolExecutor(50) as pool:
                 futures = []
                 for item in deliveries:
-                    futures.append(pool.submit(timed, mention_request(base, *item)))
+                    futures.append(pool.submit(timed, numbered_mention(base, *item)))
                     time.sleep(gap)
                 acks = [f.result() for f in futures]
             deadline = outage_ends + 180

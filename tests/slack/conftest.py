@@ -56,6 +56,32 @@ def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[
     return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature}
 
 
+def mention_request(
+    base_url: str, event_id: str, ts: str, text: str = "<@UBOT> yozma", retry: int | None = None
+) -> urllib.request.Request:
+    """A signed `@hubs` mention event as Slack POSTs it to a running server; ``retry`` marks
+    a redelivery (``X-Slack-Retry-Num``, as after a slow ack)."""
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": event_id,
+            "event": {
+                "type": "app_mention",
+                "user": "U1",
+                "channel": "C1",
+                "text": text,
+                "ts": ts,
+                "event_ts": ts,
+            },
+        }
+    )
+    headers = {"Content-Type": "application/json", **sign(body)}
+    if retry is not None:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    return urllib.request.Request(base_url + "/slack/events", data=body.encode(), headers=headers)
+
+
 @dataclass
 class SlackApp:
     """Sends Slack-shaped, signed HTTP requests to the running app."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -12,7 +11,7 @@ import pytest
 
 from tests.databases import PostgresCluster, find_postgres_bin
 from tests.fake_slack import FakeSlack
-from tests.slack.conftest import sign
+from tests.slack.conftest import mention_request
 from tests.slack.test_replicas import start_replicas
 
 
@@ -52,26 +51,7 @@ def test_sigterm_lets_work_in_flight_finish(fake_slack: FakeSlack, tmp_path: Pat
     """A deploy stops the server while a reply is still being posted: it is still posted."""
     fake_slack.delay("chat.postMessage", 2.0)
     with start_replicas(f"sqlite:///{tmp_path}/hubs.db", fake_slack, tmp_path, count=1) as (url,):
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "team_id": "T1",
-                "event_id": "EvT",
-                "event": {
-                    "type": "app_mention",
-                    "user": "U1",
-                    "channel": "C1",
-                    "ts": "7.1",
-                    "event_ts": "7.1",
-                    "text": "<@UBOT> yozma",
-                },
-            }
-        )
-        request = urllib.request.Request(
-            url + "/slack/events",
-            data=body.encode(),
-            headers={"Content-Type": "application/json", **sign(body)},
-        )
+        request = mention_request(url, "EvT", "7.1")
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200  # acknowledged; the reply is still on its way
         # leaving the block sends SIGTERM and waits for the process to exit

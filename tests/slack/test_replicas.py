@@ -6,7 +6,6 @@ the claim in the shared store is what keeps the reply single.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -25,7 +24,7 @@ from tests.concurrency import race
 from tests.databases import PostgresCluster
 from tests.fake_slack import FakeSlack
 from tests.net import free_port
-from tests.slack.conftest import SECRET, TOKEN, USER, sign
+from tests.slack.conftest import SECRET, TOKEN, mention_request
 
 pytestmark = pytest.mark.postgres
 
@@ -87,27 +86,8 @@ def replicas(
 
 
 def deliver(url: str, event_id: str, ts: str, retry: int | None) -> int:
-    body = json.dumps(
-        {
-            "type": "event_callback",
-            "team_id": "T1",
-            "event_id": event_id,
-            "event": {
-                "type": "app_mention",
-                "user": USER,
-                "channel": "C1",
-                "text": "<@UBOT> yozma",
-                "ts": ts,
-                "event_ts": ts,
-            },
-        }
-    )
-    headers = {"Content-Type": "application/json", **sign(body)}
-    if retry is not None:
-        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-    request = urllib.request.Request(url + "/slack/events", data=body.encode(), headers=headers)
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status
+    with urllib.request.urlopen(mention_request(url, event_id, ts, retry=retry), timeout=10) as r:
+        return r.status
 
 
 def test_the_same_event_on_two_replicas_is_answered_once(
