@@ -32,7 +32,7 @@ from bench_slack_http import numbered_mention, percentile, serving, timed  # noq
 
 from bot.corpus import load_corpus  # noqa: E402
 from bot.digest import Digest, parse_cron  # noqa: E402
-from bot.settings import BUNDLED_CORPUS  # noqa: E402
+from bot.bundled import BUNDLED_CORPUS  # noqa: E402
 from bot.slack_client import make_web_client  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.fake_slack import FakeSlack, running_fake_slack  # noqa: E402

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from bot.corpus import load_corpus
+from bot.corpus import Corpus, NoPlaybooksError, load_corpus, require_playbooks
 from bot.logs import configure_logging
 from bot.render_text import format_response, response_to_dict
 from bot.search import Index, SearchResponse, build_index
@@ -136,8 +136,20 @@ def _lazy(module: str, name: str) -> Handler:
 
 
 def load_index(settings: Settings) -> Index:
-    corpus = load_corpus(settings.corpus_dirs)
+    """The corpus as an index, for one-shot commands: no playbooks is an error (exit 2), and
+    problems are one summary line, not a log record each (`check` lists them)."""
+    corpus = require_playbooks(load_corpus(settings.corpus_dirs))
+    _summarise_problems(corpus)
     return build_index(corpus, settings.aliases)
+
+
+def _summarise_problems(corpus: Corpus) -> None:
+    if corpus.errors:
+        log.warning(
+            "%d problem(s) in the corpus; `hubs-bot check` lists them",
+            len(corpus.errors),
+            extra={"errors": len(corpus.errors)},
+        )
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -164,6 +176,8 @@ def _write_answer(out: TextIO, response: SearchResponse, as_json: bool) -> None:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Each problem once on stdout (``path:line: severity: message``), a summary on stderr;
+    exit 1 when there are errors or nothing to serve."""
     corpus = load_corpus(settings.corpus_dirs)
     for problem in corpus.problems:
         print(problem)
@@ -174,6 +188,11 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         f"{errors} error(s), {warnings} warning(s)"
     )
     print(summary, file=sys.stderr)
+    try:
+        require_playbooks(corpus)
+    except NoPlaybooksError as exc:
+        print(f"hubs-bot: {exc}", file=sys.stderr)
+        return EXIT_ERRORS
     return EXIT_ERRORS if errors else EXIT_OK
 
 
@@ -184,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings().with_corpus(getattr(args, "corpus", []))
         return args.handler(args, settings)
-    except ConfigError as exc:
+    except (ConfigError, NoPlaybooksError) as exc:
         print(f"hubs-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import UTC, datetime
 
+from bot.corpus import load_corpus, require_playbooks
 from bot.digest import Digest, history_lines, iso_week
 from bot.installations import bot_token_for, installation_store
 from bot.mrkdwn import to_plain_text
@@ -25,6 +26,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
             lines = history_lines(store.history(channel))
             print("\n".join(lines) if lines else "No digest has been posted yet.")
             return 0
+        # no playbooks is a configuration error, not a failed week recorded in the store
+        require_playbooks(load_corpus(settings.corpus_dirs))
         if args.preview:
             return _preview(Digest.from_settings(settings, channel or PREVIEW_CHANNEL))
         if not channel:

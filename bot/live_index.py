@@ -3,7 +3,8 @@
 Readers call :meth:`LiveIndex.search` exactly as on an :class:`~bot.search.Index`. A reload
 builds a complete new index off to the side and swaps one reference, so a request in flight
 finishes on the index it started with and none is dropped. A broken edit keeps the last good
-version of that file (logged with ``file:line``).
+version of that file (logged with ``file:line``); a reload that would leave no playbooks at all
+(a directory unmounted, every file deleted) keeps the whole previous corpus.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.corpus import Corpus, load_corpus
+from bot.corpus import Corpus, load_corpus, log_problems, require_playbooks
 from bot.search import Index, SearchResponse
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ class LiveIndex:
         self.directories = tuple(directories)
         self._aliases = aliases
         self._reload_lock = threading.Lock()
-        self._index = Index(load_corpus(self.directories), aliases)
+        corpus = require_playbooks(load_corpus(self.directories))
+        log_problems(corpus)
+        self._index = Index(corpus, aliases)
 
     @property
     def index(self) -> Index:
@@ -53,12 +56,20 @@ class LiveIndex:
         """Re-read the corpus and swap in a new index (one reload at a time)."""
         with self._reload_lock:
             started = time.perf_counter()
-            corpus = load_corpus(self.directories, previous=self._index.corpus)
-            self._index = Index(corpus, self._aliases)
+            loaded = load_corpus(self.directories, previous=self._index.corpus)
+            log_problems(loaded)
+            if loaded.playbooks:
+                self._index = Index(loaded, self._aliases)
+            else:
+                log.error(
+                    "reload found no playbooks; still serving the previous corpus",
+                    extra={"directories": ",".join(map(str, self.directories))},
+                )
+            served = self._index.corpus
             report = ReloadReport(
-                len(corpus.playbooks),
-                len(corpus.sections),
-                len(corpus.errors),
+                len(served.playbooks),
+                len(served.sections),
+                len(loaded.errors),
                 round(time.perf_counter() - started, 3),
             )
         log.info(

@@ -2,7 +2,8 @@
 
 `App.start()` is Bolt's development server; production HTTP goes through gunicorn with
 threaded workers. Routes: ``POST /slack/events`` (Bolt: signature verified, events, commands,
-actions), ``GET /healthz`` (checks the store, 503 when it is down), ``GET /metrics``
+actions), ``GET /healthz`` (the store reachable and at least one playbook served, else 503;
+the body counts playbooks and sections), ``GET /metrics``
 (Prometheus) and, in multi-workspace mode, Bolt's ``GET /slack/install`` and
 ``GET /slack/oauth_redirect``.
 """
@@ -27,6 +28,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.corpus import Corpus, load_corpus, require_playbooks
 from bot.installations import require_credentials
 from bot.live_index import LiveIndex
 from bot.settings import Settings
@@ -55,8 +57,18 @@ def store_is_healthy(store: Store) -> bool:
         return False
 
 
-def build_wsgi(app: App, store: Store) -> WSGIApp:
-    """Bolt for Slack's POSTs, plus a health check for load balancers and orchestrators."""
+def health(store: Store, corpus: Corpus) -> tuple[bool, dict[str, Any]]:
+    """Healthy = the store answers and there is something to serve."""
+    store_up = store_is_healthy(store)
+    playbooks, sections = len(corpus.playbooks), len(corpus.sections)
+    ok = store_up and playbooks > 0
+    report = {"ok": ok, "store": "up" if store_up else "down"}
+    return ok, {**report, "playbooks": playbooks, "sections": sections}
+
+
+def build_wsgi(app: App, store: Store, corpus: Callable[[], Corpus]) -> WSGIApp:
+    """Bolt for Slack's POSTs, plus a health check for load balancers and orchestrators
+    (``corpus`` returns the corpus being served now: a reload may swap it)."""
     from bot import metrics
 
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
@@ -70,8 +82,8 @@ def build_wsgi(app: App, store: Store) -> WSGIApp:
             )
             return [page]
         if path == HEALTH_PATH and method == "GET":
-            healthy = store_is_healthy(store)
-            body = json.dumps({"ok": healthy, "store": "up" if healthy else "down"}).encode()
+            healthy, report = health(store, corpus())
+            body = json.dumps(report).encode()
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(
                 status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
@@ -111,7 +123,9 @@ def _measured(
     return result
 
 
-def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App, Store, LiveIndex]:
+def build_runtime(
+    settings: Settings, *, socket_mode: bool = False
+) -> tuple[App, Store, LiveIndex]:
     """Everything one worker serves with, running: the corpus watched and hot-reloaded, and
     the outbox retrying replies Slack could not take."""
     from bot.installations import installation_store
@@ -140,6 +154,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
     require_credentials(settings)
+    # refuse to start with nothing to serve, before any worker is forked
+    require_playbooks(load_corpus(settings.corpus_dirs))
     port = args.port or settings.port
     if settings.web_workers > 1:  # let /metrics add up every worker's counters
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hubs-metrics-"))
@@ -162,8 +178,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("pidfile", str(pidfile(settings, f"serve-{port}")))
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, index, watcher
-            app, store, _index = build_runtime(settings)
-            return build_wsgi(app, store)
+            app, store, index = build_runtime(settings)
+            return build_wsgi(app, store, lambda: index.corpus)
 
     mode = "multi-workspace (OAuth)" if settings.oauth_enabled else "single workspace"
     log.warning(

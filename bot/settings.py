@@ -1,7 +1,11 @@
 """Configuration, read once into a :class:`Settings` and passed down.
 
-Precedence (highest first): command-line flags, environment variables, ``config/hubs.toml``
-(or the file named by ``HUBS_CONFIG``), built-in defaults. No other module reads
+Precedence (highest first): command-line flags, environment variables, the file named by
+``HUBS_CONFIG`` (else the bundled ``config/hubs.toml``), built-in defaults. Relative paths
+from the environment or the command line are read against the working directory; relative
+paths inside a config file against that file's directory. State lives in ``HUBS_DATA_DIR``,
+by default the user's data directory (``platformdirs``): never inside an installed package,
+and the same whichever directory a command is run from. No other module reads
 ``os.environ``; secrets come only from the environment and are never logged (``repr`` hides
 them).
 """
@@ -15,11 +19,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
+from bot.bundled import BUNDLED_CORPUS, DEFAULT_CONFIG
 from bot.search import DEFAULT_ALIASES
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_CORPUS = PROJECT_ROOT / "seeds"
-DEFAULT_CONFIG = PROJECT_ROOT / "config" / "hubs.toml"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
@@ -30,7 +34,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Settings:
     corpus_dirs: tuple[Path, ...] = (BUNDLED_CORPUS,)
-    data_dir: Path = PROJECT_ROOT / "data"
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
     database_url: str = ""
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
@@ -59,7 +63,12 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'hubs-bot.sqlite3'}"
 
     def with_corpus(self, dirs: Sequence[Path]) -> Settings:
-        return replace(self, corpus_dirs=tuple(dirs)) if dirs else self
+        """``--corpus DIR`` flags (relative to the working directory) replace the corpus."""
+        return (
+            replace(self, corpus_dirs=tuple(_absolute(d, Path.cwd()) for d in dirs))
+            if dirs
+            else self
+        )
 
     def require(self, *names: str) -> None:
         """Fail with one line naming the first missing secret, e.g. SLACK_BOT_TOKEN."""
@@ -68,41 +77,61 @@ class Settings:
                 raise ConfigError(f"{name} is not set; export it in the environment")
 
 
+def default_data_dir() -> Path:
+    """Where the SQLite file and pid files go when HUBS_DATA_DIR is not set."""
+    return Path(platformdirs.user_data_dir("hubs-bot", appauthor=False))
+
+
+def _absolute(path: str | Path, base: Path) -> Path:
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _config_file(env: Mapping[str, str]) -> Path:
+    named = env.get("HUBS_CONFIG")
+    if not named:
+        return DEFAULT_CONFIG
+    path = _absolute(named, Path.cwd())
+    if not path.is_file():
+        raise ConfigError(f"HUBS_CONFIG names {path}, which does not exist or is not a file")
+    return path
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
-    except FileNotFoundError:
+    except FileNotFoundError:  # only the bundled default may be absent (a stripped install)
         return {}
-    except tomllib.TOMLDecodeError as exc:
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 
 def _split_paths(value: str, base: Path) -> tuple[Path, ...]:
-    return tuple(
-        (base / part).resolve() if not Path(part).is_absolute() else Path(part)
-        for part in value.split(os.pathsep)
-        if part.strip()
-    )
+    return tuple(_absolute(part, base) for part in value.split(os.pathsep) if part.strip())
+
+
+def _whole_number(name: str, value: object) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the config file and the environment."""
     env = os.environ if env is None else env
-    config_path = Path(env.get("HUBS_CONFIG") or DEFAULT_CONFIG)
+    config_path = _config_file(env)
     config = _read_toml(config_path)
+    config_dir = config_path.parent
     corpus_cfg = config.get("corpus", {})
     digest_cfg = config.get("digest", {})
     server_cfg = config.get("server", {})
     search_cfg = config.get("search", {})
 
-    base = config_path.parent.parent if config_path == DEFAULT_CONFIG else Path.cwd()
     corpus_dirs: tuple[Path, ...] = (BUNDLED_CORPUS,)
     if corpus_cfg.get("directories"):
-        corpus_dirs = tuple(
-            (base / d).resolve() if not Path(d).is_absolute() else Path(d)
-            for d in corpus_cfg["directories"]
-        )
+        corpus_dirs = tuple(_absolute(d, config_dir) for d in corpus_cfg["directories"])
     if env.get("HUBS_CORPUS"):
         corpus_dirs = _split_paths(env["HUBS_CORPUS"], Path.cwd())
 
@@ -110,19 +139,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     for heading, extra in search_cfg.get("aliases", {}).items():
         aliases[heading] = [*aliases.get(heading, []), *extra]
 
-    try:
-        port = int(env.get("PORT") or server_cfg.get("port", 3000))
-        workers = int(env.get("WEB_CONCURRENCY") or server_cfg.get("workers", 2))
-        threads = int(server_cfg.get("threads", 8))
-        clock_port = env.get("HUBS_CLOCK_METRICS_PORT") or digest_cfg.get("metrics_port")
-        clock_metrics_port = int(clock_port) if clock_port else None
-        limit = int(search_cfg.get("result_limit", 3))
-    except ValueError as exc:
-        raise ConfigError(f"not a number: {exc}") from None
-
-    data_dir = Path(env.get("HUBS_DATA_DIR") or config.get("data_dir") or "data")
-    if not data_dir.is_absolute():
-        data_dir = (base / data_dir).resolve()
+    clock_port = env.get("HUBS_CLOCK_METRICS_PORT") or digest_cfg.get("metrics_port")
+    if env.get("HUBS_DATA_DIR"):
+        data_dir = _absolute(env["HUBS_DATA_DIR"], Path.cwd())
+    elif config.get("data_dir"):
+        data_dir = _absolute(config["data_dir"], config_dir)
+    else:
+        data_dir = default_data_dir()
     return Settings(
         corpus_dirs=corpus_dirs,
         data_dir=data_dir,
@@ -136,10 +159,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         digest_channel=env.get("HUBS_DIGEST_CHANNEL") or digest_cfg.get("channel") or None,
         digest_cron=env.get("HUBS_DIGEST_CRON") or digest_cfg.get("cron", "0 9 * * mon"),
         timezone=env.get("HUBS_TIMEZONE") or digest_cfg.get("timezone", "UTC"),
-        port=port,
-        clock_metrics_port=clock_metrics_port,
-        web_workers=workers,
-        web_threads=threads,
-        result_limit=limit,
+        port=_whole_number("PORT", env.get("PORT") or server_cfg.get("port", 3000)),
+        clock_metrics_port=(
+            _whole_number("HUBS_CLOCK_METRICS_PORT", clock_port) if clock_port else None
+        ),
+        web_workers=_whole_number(
+            "WEB_CONCURRENCY", env.get("WEB_CONCURRENCY") or server_cfg.get("workers", 2)
+        ),
+        web_threads=_whole_number("[server] threads", server_cfg.get("threads", 8)),
+        result_limit=_whole_number("[search] result_limit", search_cfg.get("result_limit", 3)),
         aliases=aliases,
     )

@@ -8,13 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from bot.bundled import BUNDLED_CORPUS
 from bot.corpus import Corpus, load_corpus
 from bot.search import Index
-from bot.settings import BUNDLED_CORPUS
 
 pytest_plugins = ["tests.databases"]
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = BUNDLED_CORPUS / "regional-innovation-hubs.md"
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes into the real user data directory (the default HUBS_DATA_DIR)."""
+    monkeypatch.setenv("HUBS_DATA_DIR", str(tmp_path / "hubs-data"))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ import sys
 from dataclasses import replace
 from bot.search import Index
 from bot.corpus import load_corpus
-from bot.settings import BUNDLED_CORPUS, Settings
+from bot.bundled import BUNDLED_CORPUS
+from bot.settings import Settings
 from bot.slack_app import create_app
 from bot.store import Store
 

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from bot.corpus import load_corpus
-from bot.settings import PROJECT_ROOT
+from tests.conftest import REPO_ROOT
 
-sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+sys.path.insert(0, str(REPO_ROOT / "bench"))
 from synth_corpus import write_corpus
 
 

@@ -221,7 +221,7 @@ def serving(settings: Settings, index: Index, fake: FakeSlack) -> Iterator[Slack
     server = make_server(
         "127.0.0.1",
         0,
-        build_wsgi(app, store),
+        build_wsgi(app, store, lambda: index.corpus),
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )

@@ -6,9 +6,9 @@ import yaml
 
 from bot.installations import BOT_SCOPES, REDIRECT_PATH
 from bot.listeners import commands, shortcuts
-from bot.settings import PROJECT_ROOT
+from tests.conftest import REPO_ROOT
 
-MANIFEST = yaml.safe_load((PROJECT_ROOT / "manifest.yml").read_text())
+MANIFEST = yaml.safe_load((REPO_ROOT / "manifest.yml").read_text())
 
 
 def test_command_and_shortcut_ids_match_the_listeners() -> None:

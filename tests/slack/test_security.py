@@ -10,6 +10,7 @@ from pathlib import Path
 from slack_bolt import App
 from sqlalchemy import create_engine
 
+from bot.corpus import Corpus
 from bot.server import build_wsgi, store_is_healthy
 from bot.store import Store
 from tests.slack.conftest import SECRET, SlackApp, sign
@@ -45,15 +46,18 @@ def test_unsigned_request_is_401(slack_app: SlackApp) -> None:
 
 def test_healthz_checks_the_store(slack_app: SlackApp) -> None:
     reply = slack_app.get("/healthz")
-    assert (reply.status, reply.body) == (200, '{"ok": true, "store": "up"}')
+    assert reply.status == 200
+    assert json.loads(reply.body) == {"ok": True, "store": "up", "playbooks": 1, "sections": 6}
 
 
-def test_healthz_is_503_when_the_store_is_down(tmp_path: Path) -> None:
+def test_healthz_is_503_when_the_store_is_down(tmp_path: Path, seed_corpus: Corpus) -> None:
     down = Store(create_engine(f"sqlite:///{tmp_path}/missing/dir/x.db"))
     assert store_is_healthy(down) is False
     statuses: list[str] = []
     wsgi = build_wsgi(
-        App(signing_secret=SECRET, token_verification_enabled=False, token="xoxb-x"), down
+        App(signing_secret=SECRET, token_verification_enabled=False, token="xoxb-x"),
+        down,
+        lambda: seed_corpus,
     )
     body = b"".join(
         wsgi(
@@ -62,7 +66,7 @@ def test_healthz_is_503_when_the_store_is_down(tmp_path: Path) -> None:
         )
     )
     assert statuses == ["503 Service Unavailable"]
-    assert json.loads(body) == {"ok": False, "store": "down"}
+    assert json.loads(body) == {"ok": False, "store": "down", "playbooks": 1, "sections": 6}
 
 
 def test_unknown_path_is_404(slack_app: SlackApp) -> None:

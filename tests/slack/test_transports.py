@@ -102,7 +102,12 @@ def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
         while True:
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    assert json.loads(response.read()) == {"ok": True, "store": "up"}
+                    assert json.loads(response.read()) == {
+                        "ok": True,
+                        "store": "up",
+                        "playbooks": 1,
+                        "sections": 6,
+                    }
                     break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:

@@ -1,0 +1,94 @@
+"""Checks that run in time linear in the file: links markdown-it left as text, link schemes,
+and a cost estimate that refuses Markdown too expensive to parse before parsing it.
+
+Why a cost estimate: markdown-it-py is linear but slow on some inputs (measured on a 2-core
+machine: 10 s for 1 MB of ``[a ``, 21 s for ``![a ``, 11 s for 500,000 one-letter lines,
+against 0.35 s for 1 MB of ordinary playbook prose). A weighted count of the characters that
+make it slow bounds every file at about one second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bot.corpus.front_matter import url_problem
+
+ALLOWED_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+# parse-cost weights, in bytes of ordinary prose (≈0.35 µs each), from the measurements above
+_COST_WEIGHTS = {"[": 250, "*": 40, "_": 40, "`": 17, "<": 17, "\n": 60}
+PARSE_BUDGET = 3_000_000  # ≈ 1 s; an ordinary 1 MB playbook scores about 2,000,000
+
+
+def parse_cost(body: str) -> int:
+    """Estimated parse cost of ``body`` in prose-byte units (str.count: C speed)."""
+    return len(body) + sum(body.count(ch) * weight for ch, weight in _COST_WEIGHTS.items())
+
+
+def parse_cost_problem(body: str) -> str | None:
+    cost = parse_cost(body)
+    if cost <= PARSE_BUDGET:
+        return None
+    counts = ", ".join(
+        f"{body.count(ch):,} {ch!r}" for ch in ("[", "*", "_", "`", "<") if body.count(ch) > 1000
+    )
+    lines = body.count("\n") + 1
+    return (
+        f"Markdown too costly to parse safely (about {cost / PARSE_BUDGET:.0f}× the limit: "
+        f"{counts or 'no markup'}, {lines:,} lines); file skipped"
+    )
+
+
+def link_problem(href: str) -> str | None:
+    """Why a link destination cannot be shown in Slack, or None."""
+    if not href:
+        return "empty URL"
+    return url_problem(href, lambda scheme: scheme in ALLOWED_LINK_SCHEMES or scheme == "")
+
+
+@dataclass(frozen=True, slots=True)
+class TextLink:
+    """``[label](destination`` found in plain text: markdown-it did not make it a link."""
+
+    snippet: str
+    destination: str
+    closed: bool  # the destination ended with ``)``
+
+
+_LABEL_END = re.compile(r"\]\s*\(")
+_DESTINATION_END = re.compile(r"[)\s]")
+SNIPPET_CHARS = 60
+
+
+def text_links(text: str) -> Iterator[TextLink]:
+    """Every ``[label](dest`` in ``text``, in one pass: each character is looked at a bounded
+    number of times, whatever the text (a regex with nested repetition was quadratic)."""
+    floor = 0  # a label starts after the previous match: label scans never overlap
+    stop = -1  # cached first ``)``/space at or after the current destination start
+    for match in _LABEL_END.finditer(text):
+        opening = text.rfind("[", floor, match.start())
+        newline = text.rfind("\n", floor, match.start())
+        floor = match.end()
+        if opening < 0 or newline > opening:
+            continue
+        start = match.end()
+        if stop < start:
+            found = _DESTINATION_END.search(text, start)
+            stop = found.start() if found else len(text)
+        closed = stop < len(text) and text[stop] == ")"
+        destination = text[start:stop]
+        snippet = text[opening : min(stop + 1, len(text))]
+        if len(snippet) > SNIPPET_CHARS:
+            snippet = snippet[: SNIPPET_CHARS - 1] + "…"
+        yield TextLink(snippet, destination, closed)
+
+
+def text_link_problem(link: TextLink) -> str | None:
+    """A refused scheme (``javascript:``, ``vbscript:``, ``data:``…) or a destination that
+    does not end in ``)`` (a space in the URL, a missing parenthesis)."""
+    if link.closed and link.destination:
+        problem = link_problem(link.destination)
+        return f"bad link {link.snippet!r}: {problem}" if problem else None
+    return f"malformed link {link.snippet!r}: expected [text](url)"

@@ -1,0 +1,230 @@
+"""From files on disk to a :class:`Corpus`: one file's failure is that file's problem.
+
+Each file goes through bounded steps (size, encoding, front matter, a parse-cost estimate,
+markdown-it, structure); anything that goes wrong becomes ``path:line: message`` and the rest
+of the corpus loads. A reload passes the corpus it replaces, so a file broken mid-edit keeps
+serving its last good version.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bot.corpus import front_matter
+from bot.corpus.front_matter import FrontMatterError
+from bot.corpus.lint import parse_cost_problem
+from bot.corpus.markdown import SectionContext, SectionParser, first_h1, parse_tokens, slugify
+from bot.corpus.model import Corpus, Playbook, Problem, Severity
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 1_000_000
+MAX_PROBLEMS_PER_FILE = 50
+
+
+class _SkipFileError(Exception):
+    """This file cannot serve; its problem is already recorded."""
+
+
+class _FileLoader:
+    """Reads one file into a playbook, collecting its problems."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self._dropped = 0
+
+    def report(self, line: int, message: str, severity: Severity = "error") -> None:
+        if len(self.problems) < MAX_PROBLEMS_PER_FILE:
+            self.problems.append(Problem(self.path, line, message, severity))
+        else:
+            self._dropped += 1
+
+    def skip(self, line: int, message: str) -> _SkipFileError:
+        self.report(line, message)
+        return _SkipFileError()
+
+    def finish(self) -> list[Problem]:
+        if self._dropped:
+            self.problems.append(
+                Problem(self.path, 1, f"{self._dropped:,} more problems in this file not listed")
+            )
+        return self.problems
+
+    def load(self) -> Playbook:
+        text = self._read_text()
+        try:
+            fm = front_matter.split(text)
+        except FrontMatterError as exc:
+            raise self.skip(exc.line, exc.message) from None
+        if problem := parse_cost_problem(fm.body):
+            raise self.skip(fm.body_offset + 1, problem)
+        tokens = parse_tokens(fm.body)
+
+        title = front_matter.text_field(fm, "title") or first_h1(tokens)
+        slug = slugify(self.path.stem) or slugify(title) or "playbook"
+        url = front_matter.url_field(fm)
+        fields = {
+            "oneliner": front_matter.text_field(fm, "oneliner"),
+            "authors": front_matter.authors_field(fm),
+            **{key: front_matter.list_field(fm, key) for key in ("stage", "domain", "type")},
+            "aliases": front_matter.list_field(fm, "aliases"),
+        }
+        for line, message, severity in fm.warnings:
+            self.report(line, message, severity)
+        if not title:
+            raise self.skip(1, "missing title (front matter `title:` or a `# Heading`)")
+        context = SectionContext(title, slug, url, self.path, fm.body_offset)
+        sections = SectionParser(tokens, fm.body, self.report).sections(context)
+        if not sections:
+            raise self.skip(fm.body_offset + 1, "no `##` sections: nothing to serve")
+        return Playbook(
+            title=title, slug=slug, path=self.path, sections=tuple(sections), url=url, **fields
+        )
+
+    def _read_text(self) -> str:
+        size = self.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise self.skip(1, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        raw = self.path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise self.skip(line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})") from None
+        if "\x00" in text:
+            raise self.skip(text[: text.index("\x00")].count("\n") + 1, "NUL byte: not a text file")
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_playbook(path: Path) -> tuple[Playbook | None, list[Problem]]:
+    """Parse one file; returns (playbook or None when it cannot serve, problems found).
+    Never raises: an unexpected failure is reported against the file (and logged with its
+    traceback, since it is a bug to fix here, not in the file)."""
+    loader = _FileLoader(path)
+    try:
+        playbook: Playbook | None = loader.load()
+    except _SkipFileError:
+        playbook = None
+    except OSError as exc:
+        loader.report(1, f"cannot read: {exc.strerror or exc}")
+        playbook = None
+    except (RecursionError, MemoryError):
+        loader.report(1, "too deeply nested or too large to parse (file skipped)")
+        playbook = None
+    except Exception as exc:
+        log.debug("unexpected failure parsing %s", path, exc_info=True)
+        loader.report(1, f"cannot be parsed: {type(exc).__name__}: {exc} (file skipped)")
+        playbook = None
+    return playbook, loader.finish()
+
+
+def iter_corpus_files(locations: Sequence[Path]) -> Iterator[Path]:
+    """Every ``*.md`` below the directories (hidden ones skipped), sorted; a ``.md`` file
+    named directly is taken as it is."""
+    for location in locations:
+        if location.is_file():
+            yield location
+            continue
+        for path in sorted(location.rglob("*.md")):
+            relative = path.relative_to(location).parts
+            if path.is_file() and not any(part.startswith(".") for part in relative):
+                yield path
+
+
+def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> Corpus:
+    """Load every playbook below the directories; broken files are reported and skipped.
+
+    On a reload, pass the corpus being replaced as ``previous``: a file that no longer parses
+    keeps its last good version instead of vanishing mid-edit. Problems are returned, not
+    logged: the caller decides whether they are lines to print or log records."""
+    playbooks: list[Playbook] = []
+    problems: list[Problem] = []
+    titles: dict[str, Path] = {}
+    last_good = {p.path: p for p in previous.playbooks} if previous else {}
+    existing = [d for d in directories if d.is_dir() or (d.is_file() and d.suffix == ".md")]
+    for missing in directories:
+        if missing not in existing:
+            problems.append(Problem(missing, 0, "corpus directory does not exist"))
+    for path in iter_corpus_files(existing):
+        playbook, found = parse_playbook(path)
+        problems.extend(found)
+        if playbook is None and path in last_good:
+            playbook = last_good[path]
+            problems.append(
+                Problem(path, 1, "serving the last good version of this file", "warning")
+            )
+        if playbook is None:
+            continue
+        key = playbook.title.casefold()
+        if key in titles:
+            problems.append(
+                Problem(
+                    path,
+                    1,
+                    f"duplicate playbook title {playbook.title!r} "
+                    f"(also {titles[key]}; this file skipped)",
+                    "warning",
+                )
+            )
+            continue
+        titles[key] = path
+        playbooks.append(playbook)
+    return Corpus(tuple(_unique_slugs(playbooks)), tuple(problems), tuple(directories))
+
+
+class NoPlaybooksError(Exception):
+    """Nothing loaded: serving would answer "no match" to everything, so refuse instead."""
+
+
+def require_playbooks(corpus: Corpus) -> Corpus:
+    """The corpus itself, or :class:`NoPlaybooksError` with one line naming the directories tried,
+    what was wrong with each, and how to point at others."""
+    if corpus.playbooks:
+        return corpus
+    reasons = []
+    for directory in corpus.directories:
+        files = list(iter_corpus_files([directory])) if directory.exists() else []
+        if not directory.exists():
+            why = "does not exist"
+            if "," in str(directory) and os.pathsep != ",":
+                why += f" (separate directories with {os.pathsep!r}, not ',')"
+        elif not files:
+            why = "has no .md files"
+        else:
+            why = f"{len(files)} file(s), none usable (`hubs-bot check` says why)"
+        reasons.append(f"{directory} {why}")
+    tried = "; ".join(reasons) or "no corpus directories configured"
+    raise NoPlaybooksError(
+        f"no playbooks to serve: {tried}. Point at your playbooks with --corpus DIR or "
+        f"HUBS_CORPUS=DIR{os.pathsep}DIR"
+    )
+
+
+def log_problems(corpus: Corpus) -> None:
+    """For long-running processes: each problem as one structured log record."""
+    for problem in corpus.problems:
+        log.log(
+            logging.ERROR if problem.severity == "error" else logging.WARNING,
+            "corpus problem: %s",
+            problem,
+            extra={"path": str(problem.path), "line": problem.line},
+        )
+
+
+def _unique_slugs(playbooks: list[Playbook]) -> list[Playbook]:
+    """Two directories may both hold ``hubs.md``; keep slugs (and thus ids) distinct."""
+    seen: dict[str, int] = {}
+    unique = []
+    for playbook in playbooks:
+        seen[playbook.slug] = seen.get(playbook.slug, 0) + 1
+        if seen[playbook.slug] > 1:
+            slug = f"{playbook.slug}-{seen[playbook.slug]}"
+            sections = tuple(replace(s, playbook_slug=slug) for s in playbook.sections)
+            playbook = replace(playbook, slug=slug, sections=sections)
+        unique.append(playbook)
+    return unique
