@@ -1,6 +1,17 @@
 # hubs-bot: one image for both processes (web: `hubs-bot serve`, clock: `hubs-bot clock`).
-FROM python:3.11-slim
+# Two stages: the first builds wheels (hubs-bot's own carries the seed playbooks and the
+# default config inside the package), the second installs them non-editable, so the image
+# holds no source tree and no build tools.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot bot
+COPY seeds seeds
+COPY config config
+RUN pip wheel --wheel-dir /wheels .
 
+FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -9,19 +20,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=3000
 
 RUN useradd --create-home --uid 10001 hubs && mkdir /data && chown hubs /data
+COPY --from=build /wheels /wheels
+RUN pip install --no-index --find-links /wheels hubs-bot && rm -rf /wheels
+COPY manifest.yml /app/manifest.yml
 WORKDIR /app
-
-# dependencies first, so a code change does not reinstall them
-COPY pyproject.toml README.md ./
-COPY bot/__init__.py bot/__init__.py
-RUN pip install .  && pip uninstall -y hubs-bot
-
-COPY bot bot
-COPY seeds seeds
-COPY config config
-COPY manifest.yml ./
-# editable: the bundled seeds/ and config/ are found next to the package
-RUN pip install --no-deps -e .
 
 USER hubs
 VOLUME /data

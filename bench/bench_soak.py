@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_slack_http import numbered_mention, percentile, serving, timed  # noqa: E402
 
+from bot.bundled import BUNDLED_CORPUS  # noqa: E402
 from bot.corpus import load_corpus  # noqa: E402
 from bot.digest import Digest, parse_cron  # noqa: E402
-from bot.bundled import BUNDLED_CORPUS  # noqa: E402
 from bot.slack_client import make_web_client  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.fake_slack import FakeSlack, running_fake_slack  # noqa: E402

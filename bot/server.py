@@ -123,9 +123,7 @@ def _measured(
     return result
 
 
-def build_runtime(
-    settings: Settings, *, socket_mode: bool = False
-) -> tuple[App, Store, LiveIndex]:
+def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App, Store, LiveIndex]:
     """Everything one worker serves with, running: the corpus watched and hot-reloaded, and
     the outbox retrying replies Slack could not take."""
     from bot.installations import installation_store

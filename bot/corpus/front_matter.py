@@ -63,7 +63,9 @@ class FrontMatter:
 
     def key_line(self, key: str) -> int:
         """1-based file line where ``key`` is set (1 when it cannot be told)."""
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*[:=]", re.MULTILINE)
+        pattern = re.compile(
+            rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*[:=]", re.MULTILINE | re.IGNORECASE
+        )
         found = pattern.search(self.source)
         return 1 + self.source.count("\n", 0, found.start()) if found else 1
 
@@ -91,7 +93,10 @@ def split(text: str) -> FrontMatter:
     found = FrontMatter({}, body, offset, source)
     for key, value in raw.items():
         if not isinstance(key, str):
-            found.warnings.append((1, f"front matter key {key!r} is not text (ignored)", "warning"))
+            found.note(
+                _yaml_spelling(key),
+                f"front matter key {key!s} is read as {_kind(key)}, not text (ignored)",
+            )
         elif key not in KNOWN_KEYS:
             found.note(key, f"unknown front matter key {key!r} (ignored)")
         else:
@@ -215,10 +220,18 @@ def url_problem(
     return None
 
 
+def _yaml_spelling(key: Any) -> str:
+    """How a non-text key is written in the file, to find its line."""
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return str(key).lower()
+    return str(key)
+
+
 def _kind(value: Any) -> str:
-    return {dict: "mapping", list: "list", tuple: "list", set: "set"}.get(
-        type(value), type(value).__name__
-    )
+    names = {dict: "mapping", list: "list", tuple: "list", set: "set", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -13,13 +13,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.corpus.front_matter import url_problem
+from bot.corpus.front_matter import MAX_URL_CHARS, url_problem
 
 ALLOWED_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 # parse-cost weights, in bytes of ordinary prose (≈0.35 µs each), from the measurements above
-_COST_WEIGHTS = {"[": 250, "*": 40, "_": 40, "`": 17, "<": 17, "\n": 60}
-PARSE_BUDGET = 3_000_000  # ≈ 1 s; an ordinary 1 MB playbook scores about 2,000,000
+_COST_WEIGHTS = {"[": 250, "!": 150, "*": 40, "_": 40, "`": 17, "<": 17, "\n": 90}
+PARSE_BUDGET = 3_000_000  # ≈ 1 s at worst; 1 MB of ordinary playbook prose scores ~2,000,000
 
 
 def parse_cost(body: str) -> int:
@@ -52,19 +52,22 @@ def link_problem(href: str) -> str | None:
 class TextLink:
     """``[label](destination`` found in plain text: markdown-it did not make it a link."""
 
-    snippet: str
-    destination: str
+    snippet: str  # at most SNIPPET_CHARS, for the message
+    destination: str  # its first HEAD_CHARS: enough for the scheme and host
+    length: int  # the whole destination's
     closed: bool  # the destination ended with ``)``
 
 
-_LABEL_END = re.compile(r"\]\s*\(")
+_LABEL_END = re.compile(r"\][ \t]*\(")
 _DESTINATION_END = re.compile(r"[)\s]")
 SNIPPET_CHARS = 60
+HEAD_CHARS = 256
 
 
 def text_links(text: str) -> Iterator[TextLink]:
     """Every ``[label](dest`` in ``text``, in one pass: each character is looked at a bounded
-    number of times, whatever the text (a regex with nested repetition was quadratic)."""
+    number of times and each link costs a bounded slice, whatever the text (a regex with
+    nested repetition was quadratic)."""
     floor = 0  # a label starts after the previous match: label scans never overlap
     stop = -1  # cached first ``)``/space at or after the current destination start
     for match in _LABEL_END.finditer(text):
@@ -78,17 +81,21 @@ def text_links(text: str) -> Iterator[TextLink]:
             found = _DESTINATION_END.search(text, start)
             stop = found.start() if found else len(text)
         closed = stop < len(text) and text[stop] == ")"
-        destination = text[start:stop]
-        snippet = text[opening : min(stop + 1, len(text))]
-        if len(snippet) > SNIPPET_CHARS:
-            snippet = snippet[: SNIPPET_CHARS - 1] + "…"
-        yield TextLink(snippet, destination, closed)
+        end = stop + 1 if closed else stop
+        snippet = text[opening : min(end, opening + SNIPPET_CHARS)]
+        if end - opening > SNIPPET_CHARS:
+            snippet = snippet[:-1] + "…"
+        destination = text[start : min(stop, start + HEAD_CHARS)]
+        yield TextLink(snippet, destination, stop - start, closed)
 
 
 def text_link_problem(link: TextLink) -> str | None:
-    """A refused scheme (``javascript:``, ``vbscript:``, ``data:``…) or a destination that
-    does not end in ``)`` (a space in the URL, a missing parenthesis)."""
-    if link.closed and link.destination:
-        problem = link_problem(link.destination)
+    """A refused scheme (``javascript:``, ``vbscript:``, ``data:``…), an over-long address, or
+    a destination that does not end in ``)`` (a space in the URL, a missing parenthesis)."""
+    if link.closed and link.length:
+        if link.length > MAX_URL_CHARS:
+            problem: str | None = f"{link.length:,} characters; the limit is {MAX_URL_CHARS:,}"
+        else:
+            problem = link_problem(link.destination)
         return f"bad link {link.snippet!r}: {problem}" if problem else None
     return f"malformed link {link.snippet!r}: expected [text](url)"

@@ -1,0 +1,113 @@
+"""Property: whatever a playbook file holds, loading it raises nothing, the good file beside
+it still serves, and every problem names the file it is about.
+
+Hypothesis with a fixed seed (derandomize) and a bounded number of examples, so the suite is
+deterministic and quick; the strategies aim at what broke the loader before: keys and values
+of every YAML type, JSON/TOML/YAML front matter delimiters, Markdown punctuation soup."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.corpus import load_corpus
+
+GOOD = "---\ntitle: Good Playbook\n---\n\n## Key things to know\n\n- fine\n"
+FUZZ = settings(
+    max_examples=300,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=30),
+    st.dates(min_value=date(1900, 1, 1)),
+    st.datetimes(min_value=datetime(1900, 1, 1)),
+)
+keys = st.one_of(
+    st.sampled_from(["title", "oneliner", "authors", "stage", "domain", "type", "url", "aliases"]),
+    scalars,
+)
+values = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.sampled_from(["name", "link", "url", "x"]), children, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+def _yaml(mapping: dict[object, object]) -> str:
+    try:
+        return yaml.safe_dump(mapping, allow_unicode=True, sort_keys=False)
+    except (yaml.YAMLError, TypeError, ValueError):
+        return "title: unrepresentable\n"
+
+
+structured_front = st.dictionaries(keys, values, max_size=6).map(_yaml)
+raw_front = st.lists(
+    st.sampled_from(
+        [
+            *["title: T", "a: &x [1]", "b: *x", "{", "}", '"k": 1,', "- x", "? k", ": v"],
+            *["!!set", "\t", "stage: [", "url: javascript:x", "null: 1", "1: 2", "title:", "'"],
+        ]
+    ),
+    max_size=8,
+).map("\n".join)
+fronts = st.tuples(
+    st.sampled_from(["---\n{}\n---\n", "+++\n{}\n+++\n", "{{\n{}\n}}\n", "{}", "---\n{}"]),
+    st.one_of(structured_front, raw_front),
+).map(lambda pair: pair[0].replace("{}", pair[1], 1) if "{}" in pair[0] else pair[0])
+markdown_pieces = st.sampled_from(
+    [
+        *["## ", "### ", "# ", "- ", "1. ", "> ", "```", "\n", "\n\n", " ", "    ", "text"],
+        *["Foo bar", "foo-bar", "!!!", "[", "]", "(", ")", "![", "](", "[a](", "javascript:"],
+        *["https://x.org", "data:", "*", "_", "`", "<", ">", "<!channel>", "|", "\\", "&amp;"],
+        *["\x00", "\r", "é"],
+    ]
+)
+bodies = st.lists(markdown_pieces, max_size=60).map("".join)
+
+
+@FUZZ
+@given(front=fronts, body=bodies)
+def test_no_file_can_take_the_corpus_down(front: str, body: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "good.md").write_text(GOOD, encoding="utf-8")
+        fuzzed = root / "fuzzed.md"
+        fuzzed.write_text(front + "\n" + body, encoding="utf-8", errors="surrogatepass")
+        corpus = load_corpus([root])
+        titles = [p.title for p in corpus.playbooks]
+        assert "Good Playbook" in titles
+        for problem in corpus.problems:
+            assert problem.path == fuzzed
+            assert problem.line >= 1
+            assert str(problem).startswith(f"{fuzzed}:{problem.line}: ")
+        keys = [s.key for s in corpus.sections]
+        assert len(keys) == len(set(keys))
+        for section in corpus.sections:
+            assert corpus.section(section.key) is section
+
+
+@FUZZ
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_are_a_problem_of_their_file(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "good.md").write_text(GOOD, encoding="utf-8")
+        (root / "bytes.md").write_bytes(data)
+        corpus = load_corpus([root])
+        assert "Good Playbook" in [p.title for p in corpus.playbooks]
+        assert all(problem.path.name == "bytes.md" for problem in corpus.problems)
