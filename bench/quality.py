@@ -160,6 +160,7 @@ def table(split: str, ours: dict[str, Tally], floor: dict[str, Tally]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list dev questions answered wrong")
+    parser.add_argument("--dev", action="store_true", help="dev split only (while tuning)")
     args = parser.parse_args()
     corpus = load_corpus([QUALITY / "corpus"])
     if corpus.errors:
@@ -167,7 +168,7 @@ def main() -> None:
     questions = load_questions()
     ours, floor = hubs_ranker(corpus), bm25_ranker(corpus)
     print(f"{len(corpus.playbooks)} playbooks, {len(corpus.sections)} sections\n")
-    for split in ("dev", "held-out"):
+    for split in ("dev",) if args.dev else ("dev", "held-out"):
         chosen = [q for q in questions if q.split == split]
         print(table(split, evaluate(chosen, ours), evaluate(chosen, floor)), end="\n\n")
     if args.misses:

@@ -140,7 +140,7 @@ def load_index(settings: Settings) -> Index:
     problems are one summary line, not a log record each (`check` lists them)."""
     corpus = require_playbooks(load_corpus(settings.corpus_dirs))
     _summarise_problems(corpus)
-    return build_index(corpus, settings.aliases)
+    return build_index(corpus, settings.aliases, settings.cues)
 
 
 def _summarise_problems(corpus: Corpus) -> None:

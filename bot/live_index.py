@@ -32,14 +32,18 @@ class ReloadReport:
 
 class LiveIndex:
     def __init__(
-        self, directories: Sequence[Path], aliases: Mapping[str, Sequence[str]] | None = None
+        self,
+        directories: Sequence[Path],
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        cues: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.directories = tuple(directories)
         self._aliases = aliases
+        self._cues = cues
         self._reload_lock = threading.Lock()
         corpus = require_playbooks(load_corpus(self.directories))
         log_problems(corpus)
-        self._index = Index(corpus, aliases)
+        self._index = Index(corpus, aliases, cues)
 
     @property
     def index(self) -> Index:
@@ -59,7 +63,7 @@ class LiveIndex:
             loaded = load_corpus(self.directories, previous=self._index.corpus)
             log_problems(loaded)
             if loaded.playbooks:
-                self._index = Index(loaded, self._aliases)
+                self._index = Index(loaded, self._aliases, self._cues)
             else:
                 log.error(
                     "reload found no playbooks; still serving the previous corpus",

@@ -153,6 +153,15 @@ def answer_message(
         bk.context(section_context(section, _reason(result))),
         *_passages(result),
     ]
+    if response.partial:
+        asked = quote_user_text(response.query, 120)
+        blocks.insert(
+            2,
+            bk.context(
+                f"Partial answer: nothing in {escape(section.playbook_title)} matches “{asked}” "
+                "exactly; this is its nearest section."
+            ),
+        )
     others = [r.section for i, r in enumerate(response.results) if i != rank]
     if others:
         also = " · ".join(f"{escape(s.heading)} ({escape(s.playbook_title)})" for s in others)

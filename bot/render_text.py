@@ -63,6 +63,8 @@ def response_to_dict(response: SearchResponse) -> dict[str, Any]:
         data["playbook"] = response.playbook.title
     if response.notice:
         data["notice"] = response.notice
+    if response.partial:
+        data["partial"] = True
     if response.no_match:
         data["suggestions"] = [section_label(s) for s in response.suggestions]
     return data
@@ -75,6 +77,11 @@ def format_response(response: SearchResponse, width: int = 88) -> str:
     lines: list[str] = []
     if response.notice:
         lines.append(f"note: {response.notice}")
+    if response.partial and response.playbook is not None:
+        lines.append(
+            f"note: partial answer: nothing in {response.playbook.title} matched the rest of "
+            f"{response.query!r}; its nearest sections:"
+        )
     if response.corrections:
         fixed = ", ".join(f"{typed!r} → {word!r}" for typed, word in response.corrections)
         lines.append(f"note: searched for {response.corrected_query!r} ({fixed})")

@@ -130,7 +130,7 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App
     from bot.outbox import Outbox
     from bot.slack_app import create_app
 
-    index = LiveIndex(settings.corpus_dirs, settings.aliases)
+    index = LiveIndex(settings.corpus_dirs, settings.aliases, settings.cues)
     store = Store.connect(settings.effective_database_url)
     installations = installation_store(settings, store) if settings.oauth_enabled else None
     outbox = Outbox.from_settings(settings, store, installations)

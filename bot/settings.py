@@ -22,7 +22,7 @@ from typing import Any
 import platformdirs
 
 from bot.bundled import BUNDLED_CORPUS, DEFAULT_CONFIG
-from bot.search import DEFAULT_ALIASES
+from bot.search.intent import DEFAULT_ALIASES, DEFAULT_CUES
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -51,6 +51,7 @@ class Settings:
     web_threads: int = 8
     result_limit: int = 3
     aliases: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
+    cues: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_CUES))
 
     @property
     def oauth_enabled(self) -> bool:
@@ -111,6 +112,20 @@ def _split_paths(value: str, base: Path) -> tuple[Path, ...]:
     return tuple(_absolute(part, base) for part in value.split(os.pathsep) if part.strip())
 
 
+def _phrase_table(
+    name: str, defaults: Mapping[str, Sequence[str]], extra: object
+) -> dict[str, list[str]]:
+    """The built-in table plus ``[search.<name>]`` from the config file (added, not replaced)."""
+    table = {heading: list(phrases) for heading, phrases in defaults.items()}
+    if not isinstance(extra, dict):
+        raise ConfigError(f"[search.{name}] must be a table of heading = [phrases]")
+    for heading, phrases in extra.items():
+        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            raise ConfigError(f"[search.{name}] {heading!r} must be a list of phrases")
+        table[heading] = [*table.get(heading, []), *phrases]
+    return table
+
+
 def _whole_number(name: str, value: object) -> int:
     try:
         return int(str(value).strip())
@@ -135,9 +150,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if env.get("HUBS_CORPUS"):
         corpus_dirs = _split_paths(env["HUBS_CORPUS"], Path.cwd())
 
-    aliases: dict[str, Sequence[str]] = {k: list(v) for k, v in DEFAULT_ALIASES.items()}
-    for heading, extra in search_cfg.get("aliases", {}).items():
-        aliases[heading] = [*aliases.get(heading, []), *extra]
+    aliases = _phrase_table("aliases", DEFAULT_ALIASES, search_cfg.get("aliases", {}))
+    cues = _phrase_table("cues", DEFAULT_CUES, search_cfg.get("cues", {}))
 
     clock_port = env.get("HUBS_CLOCK_METRICS_PORT") or digest_cfg.get("metrics_port")
     if env.get("HUBS_DATA_DIR"):
@@ -169,4 +183,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         web_threads=_whole_number("[server] threads", server_cfg.get("threads", 8)),
         result_limit=_whole_number("[search] result_limit", search_cfg.get("result_limit", 3)),
         aliases=aliases,
+        cues=cues,
     )

@@ -1,0 +1,215 @@
+"""Which kind of section a question asks for: headings, their aliases, and intent cues.
+
+Two tables map phrases to section headings:
+
+* **aliases** are other names of a section (``pitfalls``, ``risks`` → *Potential pitfalls*).
+  A question that is only an alias (``/hubs pitfalls``) is answered: it asks for that section.
+* **cues** are ways of asking (``should we``, ``is it worth`` → *When to use*; ``what could go
+  wrong`` → *Potential pitfalls*; ``who put together`` → *Contributors*). A cue needs a topic
+  beside it: "when is the next all-hands" names no playbook and gets no answer.
+
+Matching is on lightly normalised words (plural endings only: Snowball would make
+``authority`` an ``author``), longest span first, so a multi-word cue wins over the single
+words inside it; the words a matched phrase covers stop counting as topic words, and so do
+words about the corpus itself (``page``, ``playbook``, ``section``). This module imports no
+numpy: settings reads the default tables from here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.tokens import fold, is_stopword, stem, words
+
+MAX_PHRASE_WORDS = 5
+PHRASE_CUTOFF = 88.0  # rapidfuzz ratio for a typo'd heading or alias ("pitfals")
+CUE_STRENGTH = 0.6
+WEAK_CUE_STRENGTH = 0.5  # one everyday word: "who", "when", "why"
+
+DEFAULT_ALIASES: Mapping[str, Sequence[str]] = {
+    "Potential pitfalls": (
+        *("pitfalls", "pitfall", "risks", "risk", "mistakes", "mistake", "failures"),
+        *("failure", "lessons learned", "downsides", "dangers", "traps", "gotchas"),
+    ),
+    "Case study": ("case study", "case studies", "cases", "example", "examples", "real world"),
+    "Further readings": (
+        *("further reading", "reading", "readings", "sources", "references", "resources"),
+        *("bibliography", "more reading", "reading list"),
+    ),
+    "Contributors": (
+        *("who wrote", "authors", "author", "contributors", "contributed", "credits"),
+        "written by",
+    ),
+    "When to use": ("when to use", "use cases", "use case"),
+    "Key things to know": (
+        *("overview", "basics", "key things", "summary", "introduction", "intro", "tldr"),
+        *("essentials", "key facts"),
+    ),
+}
+
+DEFAULT_CUES: Mapping[str, Sequence[str]] = {
+    "Potential pitfalls": (
+        *("what could go wrong", "could go wrong", "can go wrong", "go wrong", "goes wrong"),
+        *("went wrong", "gone wrong", "watch out", "problems", "problem", "issues"),
+        *("drawbacks", "downside", "criticism", "criticisms", "concerns", "fail", "fails"),
+        *("failed", "flop", "flopped", "backfire", "unintended consequences", "limitations"),
+        *("avoid", "careful", "danger", "weaknesses", "abuse", "gaming", "game the system"),
+    ),
+    "When to use": (
+        *("should we", "should i", "should our", "should the", "should a", "should they"),
+        *("is it worth", "worth it", "worth", "does it make sense", "make sense"),
+        *("makes sense", "good fit", "good idea", "bad idea", "right for", "right tool"),
+        *("when does", "when should", "when is it", "when would", "in what situations"),
+        *("which situations", "what situations", "instead of", "rather than", "versus"),
+        *("appropriate", "suitable", "when to", "why would", "why bother", "when"),
+    ),
+    "Key things to know": (
+        *("how does", "how do", "how it works", "what is", "what are", "what exactly"),
+        *("explain", "difference between", "different from", "differ", "definition"),
+        *("define", "what does", "mean", "means", "primer", "explainer", "in a nutshell"),
+    ),
+    "Case study": (
+        *("what happened", "happened", "in practice", "track record", "did it work"),
+        *("has anyone tried", "anyone tried", "tried", "precedent", "story", "results"),
+        *("evidence", "worked", "real example", "for example", "example of"),
+    ),
+    "Further readings": (
+        *("papers", "paper", "articles", "books", "book", "read more", "learn more"),
+        *("where can i read", "citations", "literature", "good reads", "links"),
+    ),
+    "Contributors": (
+        *("who put together", "put together", "who is behind", "who s behind", "behind this"),
+        *("authored", "wrote", "written", "who made", "credit", "thanks", "who"),
+    ),
+}
+# One everyday word is a weaker hint than a phrase, and only where a question starts with it
+# ("who wrote…", not "how much say does a manager have over who gets funded").
+WEAK_CUES = frozenset({"who", "when", "why", "what is", "what are", "links", "results"})
+
+# Words about the corpus, not topics in it ("who put this page together?").
+META_WORDS = frozenset(
+    {
+        *("page", "pages", "playbook", "playbooks", "section", "sections", "writeup", "doc"),
+        *("docs", "document", "article", "entry", "thing", "things", "stuff", "info", "bot"),
+        *("actually", "really", "basically", "exactly", "just", "quick", "know", "playbok"),
+        *("general", "work", "works", "one", "ones", "kind", "sort", "thing"),
+    }
+)
+
+
+def light(word: str) -> str:
+    """Singular of a plural, nothing more: ``pitfalls`` → ``pitfall``, ``studies`` → ``study``."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _key(words_: Sequence[str]) -> str:
+    return " ".join(light(w) for w in words_)
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    heading: int  # index into PhraseTable.headings
+    strength: float
+    text: str
+    standalone: bool  # a heading or alias: may be the whole question
+
+
+@dataclass
+class Intent:
+    """The section kinds a question names, and which of its words did the naming."""
+
+    strength: dict[int, float] = field(default_factory=dict)
+    phrase: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """heading -> (the strongest heading, alias or cue matched, its span as typed)"""
+    standalone: bool = False  # some matched phrase is a heading or alias
+    used: set[int] = field(default_factory=set)  # word positions covered by matched phrases
+
+    def add(self, found: Phrase, strength: float, typed: str) -> None:
+        """Several phrases for one heading add up like independent evidence (noisy-or):
+        "should we … instead of …" asks for *When to use* more surely than either alone."""
+        self.standalone |= found.standalone
+        before = self.strength.get(found.heading, 0.0)
+        if strength > before:
+            self.phrase[found.heading] = (found.text, typed)
+        self.strength[found.heading] = 1 - (1 - before) * (1 - strength)
+
+    def drop_spans_within(self, stems: set[str]) -> None:
+        """Forget intents spelled only with these (playbook-name) words: "open source program
+        offices" names a playbook, not *Further readings*."""
+        for heading, (_, typed) in list(self.phrase.items()):
+            if all(stem(w) in stems for w in typed.split()):
+                del self.strength[heading], self.phrase[heading]
+
+
+class PhraseTable:
+    """Headings, aliases and cues, matched against a question's words."""
+
+    def __init__(
+        self,
+        headings: Sequence[str],
+        aliases: Mapping[str, Sequence[str]],
+        cues: Mapping[str, Sequence[str]],
+    ) -> None:
+        keys: dict[str, int] = {}
+        for heading in [*headings, *aliases, *cues]:
+            keys.setdefault(fold(heading), len(keys))
+        self.headings = list(keys)
+        phrases: dict[str, Phrase] = {key: Phrase(i, 1.0, key, True) for key, i in keys.items()}
+        for table, standalone in ((aliases, True), (cues, False)):
+            for canonical, texts in table.items():
+                heading = keys[fold(canonical)]
+                for text in texts:
+                    folded = " ".join(words(text))
+                    strength = 1.0 if standalone else CUE_STRENGTH
+                    if folded in WEAK_CUES:
+                        strength = WEAK_CUE_STRENGTH
+                    if folded:
+                        phrases.setdefault(folded, Phrase(heading, strength, folded, standalone))
+        self.phrases = phrases
+        self.by_key: dict[str, Phrase] = {}
+        for text, phrase in phrases.items():  # headings first, then aliases, then cues
+            self.by_key.setdefault(_key(text.split()), phrase)
+        self.by_length: dict[int, list[str]] = defaultdict(list)
+        for text, phrase in phrases.items():
+            if phrase.standalone:  # typo tolerance for names, not for everyday cue words
+                self.by_length[len(text.split())].append(text)
+        self.stems = {stem(w) for text in phrases for w in text.split()}
+
+    def match(self, query_words: Sequence[str]) -> Intent:
+        """Longest spans first; a word belongs to at most one phrase."""
+        intent = Intent()
+        keys = [light(w) for w in query_words]
+        longest = min(MAX_PHRASE_WORDS, len(query_words))
+        for n in range(longest, 0, -1):
+            for start in range(len(query_words) - n + 1):
+                positions = set(range(start, start + n))
+                if positions & intent.used:
+                    continue
+                span = " ".join(query_words[start : start + n])
+                found = self.by_key.get(" ".join(keys[start : start + n]))
+                strength = found.strength if found else 0.0
+                if found is None and len(span) >= 5 and not all(map(is_stopword, span.split())):
+                    match = process.extractOne(
+                        span,
+                        self.by_length.get(n, ()),
+                        scorer=fuzz.ratio,
+                        score_cutoff=PHRASE_CUTOFF,
+                    )
+                    if match:
+                        found = self.phrases[match[0]]
+                        strength = found.strength * match[1] / 100
+                late = any(not is_stopword(w) for w in query_words[:start])
+                if found is not None and found.text in WEAK_CUES and late:
+                    continue
+                if found is not None:
+                    intent.add(found, strength, span)
+                    intent.used |= positions
+        return intent

@@ -1,0 +1,133 @@
+"""Questions as people ask them, on the thirteen-playbook evaluation corpus: acronyms and
+short forms, decision phrasing, named playbooks without a matching section, off-topic ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import Corpus, load_corpus
+from bot.search import Index
+from bot.search.intent import DEFAULT_CUES
+from bot.search.names import short_forms
+from bot.settings import ConfigError, load_settings
+from tests.conftest import REPO_ROOT, WritePlaybook
+
+QUALITY = REPO_ROOT / "bench" / "quality"
+
+
+@pytest.fixture(scope="module")
+def index() -> Index:
+    return Index(load_corpus([QUALITY / "corpus"]))
+
+
+def first(index: Index, question: str) -> str:
+    response = index.search(question)
+    assert response.results, f"no answer to {question!r}"
+    return response.results[0].section.key
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        ("sbir pitfalls", "small-business-innovation-research#potential-pitfalls"),
+        ("TRLs case study", "technology-readiness-levels#case-study"),
+        ("FROs reading list", "focused-research-organizations#further-readings"),
+        ("AMCs when to use", "advance-market-commitments#when-to-use"),
+        ("r&d credit pitfalls", "rd-tax-credits#potential-pitfalls"),
+        ("what do PMs actually decide", "arpa-program-managers#key-things-to-know"),
+    ],
+)
+def test_acronyms_and_short_forms_name_their_playbook(
+    index: Index, question: str, key: str
+) -> None:
+    assert first(index, question) == key
+
+
+def test_acronyms_are_derived_not_listed() -> None:
+    assert {"sbir", "sbirs", "bir", "sb"} <= short_forms("Small Business Innovation Research")
+    assert {"rd", "rdtc"} <= short_forms("Research and Development Tax Credits")
+    assert "ass" not in short_forms("ARPA-Style Program Managers")  # "as" is a stop word
+
+
+def test_an_acronym_is_not_a_typo(index: Index) -> None:
+    response = index.search("fros pitfalls")
+    assert response.corrections == ()
+    assert response.results[0].section.key == "focused-research-organizations#potential-pitfalls"
+
+
+def test_an_ambiguous_acronym_narrows_to_nothing(write_playbook: WritePlaybook) -> None:
+    for title in ("Research Labs", "Regional Leaders"):
+        write_playbook(
+            f"{title.lower().replace(' ', '-')}.md",
+            f"---\ntitle: {title}\n---\n\n## Potential pitfalls\n\n- {title} can fail.\n",
+        )
+    response = Index(load_corpus([write_playbook.root])).search("rl pitfalls")  # type: ignore[attr-defined]
+    assert response.playbook is None
+    assert len(response.results) == 2
+
+
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [
+        ("should we fund our pilot with a grant lottery instead of peer review?", "When to use"),
+        ("is it worth running a science park next to our university?", "When to use"),
+        ("what could go wrong with a patent buyout?", "Potential pitfalls"),
+        ("who put the fast grants page together?", "Contributors"),
+        ("how does an advance market commitment work?", "Key things to know"),
+    ],
+)
+def test_decision_and_intent_phrasing(index: Index, question: str, heading: str) -> None:
+    response = index.search(question)
+    assert response.results[0].section.heading == heading
+
+
+def test_a_longer_cue_wins_over_the_words_inside_it(index: Index) -> None:
+    """ "what could go wrong" asks for pitfalls; its "what" does not ask for an overview."""
+    result = index.search("what could go wrong with fast grants").results[0]
+    assert result.intent == "what could go wrong"
+
+
+def test_words_about_the_corpus_are_not_topics(index: Index) -> None:
+    assert first(index, "fast grants playbook page") == first(index, "fast grants")
+
+
+def test_a_named_playbook_with_nothing_else_matching_is_a_partial_answer(index: Index) -> None:
+    response = index.search("fast grants zebra giraffe")
+    assert response.partial
+    assert {r.section.playbook_slug for r in response.results} == {"fast-grants"}
+    assert response.results[0].section.heading == "Key things to know"
+    assert not index.search("fast grants pitfalls").partial
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["why", "when does it", "who is it", "is it worth it?", "what could go wrong"],
+)
+def test_a_cue_without_a_topic_is_no_answer(index: Index, question: str) -> None:
+    assert index.search(question).no_match
+
+
+def test_a_section_name_alone_is_still_an_answer(index: Index) -> None:
+    response = index.search("pitfalls", limit=13)
+    assert len(response.results) == 13
+    assert {r.section.heading for r in response.results} == {"Potential pitfalls"}
+
+
+def test_cues_can_be_extended_in_the_config_file(tmp_path: Path, seed_corpus: Corpus) -> None:
+    config = tmp_path / "hubs.toml"
+    config.write_text('[search.cues]\n"Potential pitfalls" = ["horror stories"]\n')
+    settings = load_settings({"HUBS_CONFIG": str(config)})
+    assert "horror stories" in settings.cues["Potential pitfalls"]
+    assert len(settings.cues["When to use"]) == len(DEFAULT_CUES["When to use"])
+    index = Index(seed_corpus, settings.aliases, settings.cues)
+    result = index.search("silicon valley horror stories").results[0]
+    assert (result.section.heading, result.intent) == ("Potential pitfalls", "horror stories")
+
+
+def test_a_malformed_cue_table_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "hubs.toml"
+    config.write_text('[search.cues]\n"When to use" = "should we"\n')
+    with pytest.raises(ConfigError, match=r"\[search.cues\] 'When to use' must be a list"):
+        load_settings({"HUBS_CONFIG": str(config)})
