@@ -1,6 +1,7 @@
 """Search speed at 1, 100 and 1,000 synthetic playbooks, next to a rapidfuzz-only baseline.
 
     python bench/bench_search.py [--sizes 1,100,1000] [--queries 300] [--seed 42] [--json]
+                                 [--semantic]
 
 For each size: index build time (load + parse + index), then per-query latency of
 ``Index.search`` — cold (first time each question is seen: typo correction not cached) and
@@ -93,12 +94,18 @@ def summary(timings: list[float]) -> dict[str, float]:
     }
 
 
-def bench_size(size: int, n_queries: int, seed: int, root: Path) -> dict:
+def bench_size(size: int, n_queries: int, seed: int, root: Path, semantic: bool = False) -> dict:
     directory = write_corpus(root / f"corpus-{size}", size, seed)
     started = time.perf_counter()
     corpus = load_corpus([directory])
     loaded = time.perf_counter()
-    index = Index(corpus)
+    embedder = None
+    if semantic:  # the [semantic] extra: one model per process, loaded before timing
+        from bot.search.semantic import load_embedder
+
+        embedder = load_embedder()
+        loaded = time.perf_counter()
+    index = Index(corpus, embedder=embedder)
     built = time.perf_counter()
     assert not corpus.errors, corpus.errors[:3]
     queries = make_queries(corpus, n_queries, random.Random(seed))
@@ -134,10 +141,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--semantic", action="store_true", help="with the [semantic] extra on")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hubs-bench-") as tmp:
         rows = [
-            bench_size(int(s), args.queries, args.seed, Path(tmp)) for s in args.sizes.split(",")
+            bench_size(int(s), args.queries, args.seed, Path(tmp), args.semantic)
+            for s in args.sizes.split(",")
         ]
     if args.json:
         print(json.dumps(rows, indent=2))

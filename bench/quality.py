@@ -66,8 +66,13 @@ def load_questions(root: Path = QUALITY) -> list[Question]:
     return questions
 
 
-def hubs_ranker(corpus: Corpus) -> Ranker:
-    index = Index(corpus)
+def hubs_ranker(corpus: Corpus, semantic: bool = False) -> Ranker:
+    embedder = None
+    if semantic:
+        from bot.search.semantic import load_embedder
+
+        embedder = load_embedder()
+    index = Index(corpus, embedder=embedder)
     return lambda q: [r.section.key for r in index.search(q, limit=DEPTH).results]
 
 
@@ -161,12 +166,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list dev questions answered wrong")
     parser.add_argument("--dev", action="store_true", help="dev split only (while tuning)")
+    parser.add_argument(
+        "--semantic", action="store_true", help="with the semantic extra (WordLlama) on"
+    )
     args = parser.parse_args()
     corpus = load_corpus([QUALITY / "corpus"])
     if corpus.errors:
         raise SystemExit("\n".join(map(str, corpus.errors)))
     questions = load_questions()
-    ours, floor = hubs_ranker(corpus), bm25_ranker(corpus)
+    ours, floor = hubs_ranker(corpus, args.semantic), bm25_ranker(corpus)
     print(f"{len(corpus.playbooks)} playbooks, {len(corpus.sections)} sections\n")
     for split in ("dev",) if args.dev else ("dev", "held-out"):
         chosen = [q for q in questions if q.split == split]

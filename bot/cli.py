@@ -29,6 +29,7 @@ from bot.corpus import Corpus, NoPlaybooksError, load_corpus, require_playbooks
 from bot.logs import configure_logging
 from bot.render_text import format_response, response_to_dict
 from bot.search import Index, SearchResponse, build_index
+from bot.search.semantic import SemanticUnavailableError, embedder_for
 from bot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,8 @@ def load_index(settings: Settings) -> Index:
     problems are one summary line, not a log record each (`check` lists them)."""
     corpus = require_playbooks(load_corpus(settings.corpus_dirs))
     _summarise_problems(corpus)
-    return build_index(corpus, settings.aliases, settings.cues)
+    embedder = embedder_for(settings.semantic)
+    return build_index(corpus, settings.aliases, settings.cues, embedder)
 
 
 def _summarise_problems(corpus: Corpus) -> None:
@@ -203,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings().with_corpus(getattr(args, "corpus", []))
         return args.handler(args, settings)
-    except (ConfigError, NoPlaybooksError) as exc:
+    except (ConfigError, NoPlaybooksError, SemanticUnavailableError) as exc:
         print(f"hubs-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

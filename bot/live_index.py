@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.corpus import Corpus, load_corpus, log_problems, require_playbooks
 from bot.search import Index, SearchResponse
+from bot.search.semantic import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,16 @@ class LiveIndex:
         directories: Sequence[Path],
         aliases: Mapping[str, Sequence[str]] | None = None,
         cues: Mapping[str, Sequence[str]] | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self.directories = tuple(directories)
         self._aliases = aliases
         self._cues = cues
+        self._embedder = embedder
         self._reload_lock = threading.Lock()
         corpus = require_playbooks(load_corpus(self.directories))
         log_problems(corpus)
-        self._index = Index(corpus, aliases, cues)
+        self._index = Index(corpus, aliases, cues, embedder)
 
     @property
     def index(self) -> Index:
@@ -63,7 +66,7 @@ class LiveIndex:
             loaded = load_corpus(self.directories, previous=self._index.corpus)
             log_problems(loaded)
             if loaded.playbooks:
-                self._index = Index(loaded, self._aliases, self._cues)
+                self._index = Index(loaded, self._aliases, self._cues, self._embedder)
             else:
                 log.error(
                     "reload found no playbooks; still serving the previous corpus",

@@ -31,6 +31,7 @@ from sqlalchemy import text
 from bot.corpus import Corpus, load_corpus, require_playbooks
 from bot.installations import require_credentials
 from bot.live_index import LiveIndex
+from bot.search.semantic import embedder_for
 from bot.settings import Settings
 from bot.store import Store
 
@@ -130,7 +131,9 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App
     from bot.outbox import Outbox
     from bot.slack_app import create_app
 
-    index = LiveIndex(settings.corpus_dirs, settings.aliases, settings.cues)
+    index = LiveIndex(
+        settings.corpus_dirs, settings.aliases, settings.cues, embedder_for(settings.semantic)
+    )
     store = Store.connect(settings.effective_database_url)
     installations = installation_store(settings, store) if settings.oauth_enabled else None
     outbox = Outbox.from_settings(settings, store, installations)
@@ -152,8 +155,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
     require_credentials(settings)
-    # refuse to start with nothing to serve, before any worker is forked
+    # refuse to start with nothing to serve, before any worker is forked; load the embedding
+    # model (when on) in the master too, so the workers share its pages copy-on-write
     require_playbooks(load_corpus(settings.corpus_dirs))
+    embedder_for(settings.semantic)
     port = args.port or settings.port
     if settings.web_workers > 1:  # let /metrics add up every worker's counters
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hubs-metrics-"))

@@ -52,6 +52,7 @@ class Settings:
     result_limit: int = 3
     aliases: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     cues: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_CUES))
+    semantic: str = "auto"  # auto: on when the [semantic] extra is installed; on; off
 
     @property
     def oauth_enabled(self) -> bool:
@@ -126,6 +127,13 @@ def _phrase_table(
     return table
 
 
+def _choice(name: str, value: object, allowed: Sequence[str]) -> str:
+    text = str(value).strip().lower()
+    if text not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return text
+
+
 def _whole_number(name: str, value: object) -> int:
     try:
         return int(str(value).strip())
@@ -184,4 +192,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         result_limit=_whole_number("[search] result_limit", search_cfg.get("result_limit", 3)),
         aliases=aliases,
         cues=cues,
+        semantic=_choice(
+            "HUBS_SEMANTIC",
+            env.get("HUBS_SEMANTIC") or search_cfg.get("semantic", "auto"),
+            ("auto", "on", "off"),
+        ),
     )

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -39,12 +40,19 @@ class UsageReport:
     no_match_rate: float
     top_queries: list[tuple[str, int]] = field(default_factory=list)
     no_match_queries: list[tuple[str, int]] = field(default_factory=list)
+    no_match_kinds: dict[str, str] = field(default_factory=dict)
+    """question -> why it got no answer (bot/search/misses.py), when the corpus was given"""
     worst_sections: list[SectionFeedback] = field(default_factory=list)
     replies_waiting: int = 0  # in the outbox: Slack has not taken them yet
     replies_given_up: int = 0  # in the last week
 
 
-def build_report(store: Store, days: int, now: datetime | None = None) -> UsageReport:
+def build_report(
+    store: Store,
+    days: int,
+    now: datetime | None = None,
+    explain: Callable[[str], str] | None = None,
+) -> UsageReport:
     since = (now or datetime.now(UTC)) - timedelta(days=days)
     queries, votes = store.usage_since(since)
     asked = Counter(q for q, _, _ in queries)
@@ -68,6 +76,7 @@ def build_report(store: Store, days: int, now: datetime | None = None) -> UsageR
         no_match_rate=round(sum(missed.values()) / len(queries), 3) if queries else 0.0,
         top_queries=asked.most_common(TOP),
         no_match_queries=missed.most_common(TOP),
+        no_match_kinds={q: explain(q) for q, _ in missed.most_common(TOP)} if explain else {},
         worst_sections=worst[:TOP],
         replies_waiting=delivery["pending"],
         replies_given_up=delivery["dead"],
@@ -85,7 +94,9 @@ def as_text(report: UsageReport) -> str:
     )
     for title, rows in sections:
         lines.append(f"\n{title}:")
-        lines.extend(f"  {count:>5}  {query}" for query, count in rows)
+        for query, count in rows:
+            why = report.no_match_kinds.get(query) if rows is report.no_match_queries else None
+            lines.append(f"  {count:>5}  {query}" + (f"   [{why}]" if why else ""))
         if not rows:
             lines.append("  (none)")
     lines.append("\nSections with the worst feedback (👍 / 👎):")
@@ -102,12 +113,15 @@ def as_text(report: UsageReport) -> str:
 def as_csv(report: UsageReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["kind", "key", "count", "up", "down"])
-    writer.writerows(("question", q, n, "", "") for q, n in report.top_queries)
-    writer.writerows(("unanswered", q, n, "", "") for q, n in report.no_match_queries)
-    writer.writerows(("feedback", f.section, "", f.up, f.down) for f in report.worst_sections)
-    writer.writerow(("replies", "waiting", report.replies_waiting, "", ""))
-    writer.writerow(("replies", "given up", report.replies_given_up, "", ""))
+    writer.writerow(["kind", "key", "count", "up", "down", "why"])
+    writer.writerows(("question", q, n, "", "", "") for q, n in report.top_queries)
+    writer.writerows(
+        ("unanswered", q, n, "", "", report.no_match_kinds.get(q, ""))
+        for q, n in report.no_match_queries
+    )
+    writer.writerows(("feedback", f.section, "", f.up, f.down, "") for f in report.worst_sections)
+    writer.writerow(("replies", "waiting", report.replies_waiting, "", "", ""))
+    writer.writerow(("replies", "given up", report.replies_given_up, "", "", ""))
     return out.getvalue()
 
 
@@ -121,7 +135,12 @@ FORMATS = {"text": as_text, "csv": as_csv, "json": as_json}
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.corpus import load_corpus
+    from bot.search.misses import MissExplainer
+
     store = Store.connect(settings.effective_database_url)
-    report = build_report(store, args.days)
+    corpus = load_corpus(settings.corpus_dirs)
+    explainer = MissExplainer(corpus, settings.aliases, settings.cues) if corpus.playbooks else None
+    report = build_report(store, args.days, explain=explainer.kind if explainer else None)
     print(FORMATS[args.format](report), end="")
     return 0

@@ -20,8 +20,11 @@ SEED_FILE = BUNDLED_CORPUS / "regional-innovation-hubs.md"
 
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test writes into the real user data directory (the default HUBS_DATA_DIR)."""
+    """No test writes into the real user data directory (the default HUBS_DATA_DIR), and the
+    semantic extra (installed with the test extra) is off unless a test turns it on: the
+    lexical behaviour is the default one."""
     monkeypatch.setenv("HUBS_DATA_DIR", str(tmp_path / "hubs-data"))
+    monkeypatch.setenv("HUBS_SEMANTIC", "off")
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,19 @@ short forms, decision phrasing, named playbooks without a matching section, off-
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.corpus import Corpus, load_corpus
 from bot.search import Index
 from bot.search.intent import DEFAULT_CUES
+from bot.search.misses import MissExplainer
 from bot.search.names import short_forms
 from bot.settings import ConfigError, load_settings
+from bot.store import Store
 from tests.conftest import REPO_ROOT, WritePlaybook
 
 QUALITY = REPO_ROOT / "bench" / "quality"
@@ -131,3 +135,34 @@ def test_a_malformed_cue_table_is_a_config_error(tmp_path: Path) -> None:
     config.write_text('[search.cues]\n"When to use" = "should we"\n')
     with pytest.raises(ConfigError, match=r"\[search.cues\] 'When to use' must be a list"):
         load_settings({"HUBS_CONFIG": str(config)})
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("what does the QZX framework say", "unknown acronym: QZX"),
+        ("zeppelin maintenance", "unknown words: zeppelin"),
+        ("when is it?", "no topic"),
+        ("sbir daguerreotype", "words not together"),
+    ],
+)
+def test_unanswered_questions_are_sorted_into_kinds(question: str, kind: str) -> None:
+    explainer = MissExplainer(load_corpus([QUALITY / "corpus"]))
+    assert explainer.kind(question) == kind
+
+
+def test_stats_names_the_kind_of_each_unanswered_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HUBS_DATABASE_URL", f"sqlite:///{tmp_path}/stats.db")
+    store = Store.connect(f"sqlite:///{tmp_path}/stats.db")
+    store.record_query("slash", "zeppelin maintenance", None)
+    store.record_query("slash", "pitfalls", "regional-innovation-hubs#potential-pitfalls")
+    assert main(["stats"]) == 0
+    out = capsys.readouterr().out
+    assert "zeppelin maintenance   [unknown words: zeppelin, maintenance]" in out
+    assert main(["stats", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["no_match_kinds"] == {
+        "zeppelin maintenance": "unknown words: zeppelin, maintenance"
+    }

@@ -43,6 +43,7 @@ from bot.corpus import Corpus, Section
 from bot.search.intent import DEFAULT_ALIASES, DEFAULT_CUES, META_WORDS, Intent, PhraseTable
 from bot.search.names import PlaybookNames, join_ampersands
 from bot.search.results import SearchResponse, SearchResult
+from bot.search.semantic import Embedder
 from bot.tokens import fold, is_stopword, stem, terms, words
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ TYPO_MIN_LENGTH = 3
 TYPO_MAX_LENGTH = 30
 TYPO_CUTOFF = 80.0
 PREFERENCE_STEP = 1e-4  # ties: the usual section order
+# The semantic channel (an optional extra, semantic.py): cosine similarity of the question to
+# each section. Below SEMANTIC_FLOOR everywhere, a question about no named playbook is off
+# topic; at SEMANTIC_STRONG a section may answer without sharing a word (a paraphrase).
+W_SEMANTIC = 0.15
+SEMANTIC_FLOOR = 0.20
+SEMANTIC_STRONG = 0.45
 
 # With no other signal, a playbook's sections are offered in this order.
 PREFERRED_HEADINGS = (
@@ -81,9 +88,16 @@ class Index:
         corpus: Corpus,
         aliases: Mapping[str, Sequence[str]] | None = None,
         cues: Mapping[str, Sequence[str]] | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self.corpus = corpus
         self.sections: tuple[Section, ...] = corpus.sections
+        self._embedder = embedder
+        self._vectors = (
+            embedder.embed([f"{s.playbook_title}. {s.heading}. {s.text}" for s in self.sections])
+            if embedder is not None and self.sections
+            else None
+        )
         self._build_documents()
         self._build_playbooks()
         self._phrases = PhraseTable(
@@ -230,6 +244,15 @@ class Index:
 
         playbook, eligible_playbooks = self._playbook_scores(topic, named)
         text, coverage, present = self._text_scores(topic)
+        semantic = self._semantic_scores(corrected)
+        if semantic is not None and topic and not named:
+            if float(semantic.max()) < SEMANTIC_FLOOR:  # like nothing in the playbooks
+                return SearchResponse(
+                    query, (), corrections_t, self._suggestions(query), None, notice
+                )
+            strong = semantic >= SEMANTIC_STRONG
+            eligible_playbooks = eligible_playbooks.copy()
+            eligible_playbooks[np.unique(self._doc_playbook[strong])] = True
         head = np.zeros(self._n_docs)
         for heading_id, strength in intent.strength.items():
             head[self._doc_heading == heading_id] = strength
@@ -240,6 +263,10 @@ class Index:
             + W_TEXT * text
             - PREFERENCE_STEP * self._heading_preference
         )
+        if semantic is not None:
+            top = float(semantic.max())
+            span = max(top - SEMANTIC_FLOOR, 1e-6)
+            score = score + W_SEMANTIC * np.clip((semantic - SEMANTIC_FLOOR) / span, 0.0, 1.0)
         if not topic:  # a section or a playbook named, nothing else: the named kind
             own_match = head > 0
         elif named:  # within a named playbook, any match of its own
@@ -249,6 +276,8 @@ class Index:
             own_match = (coverage >= MIN_COVERAGE) | (
                 self._identified(playbook)[self._doc_playbook] & ((head > 0) | (text > 0))
             )
+        if semantic is not None and topic:
+            own_match = own_match | (semantic >= SEMANTIC_STRONG)
         eligible = eligible_playbooks[self._doc_playbook] & own_match
         partial = False
         if not eligible.any() and named:  # the playbook was asked about: its nearest sections
@@ -340,6 +369,12 @@ class Index:
             joined.append(word)
             i += 1
         return joined
+
+    def _semantic_scores(self, query_words: list[str]) -> np.ndarray | None:
+        if self._vectors is None or self._embedder is None:
+            return None
+        vector = self._embedder.embed([" ".join(query_words)])[0]
+        return self._embedder.similarities(self._vectors, vector)
 
     @staticmethod
     def _identified(relevance: np.ndarray) -> np.ndarray:
@@ -483,8 +518,9 @@ def build_index(
     corpus: Corpus,
     aliases: Mapping[str, Sequence[str]] | None = None,
     cues: Mapping[str, Sequence[str]] | None = None,
+    embedder: Embedder | None = None,
 ) -> Index:
-    index = Index(corpus, aliases, cues)
+    index = Index(corpus, aliases, cues, embedder)
     log.info(
         "index built",
         extra={"playbooks": len(corpus.playbooks), "sections": len(corpus.sections)},

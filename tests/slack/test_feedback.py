@@ -61,9 +61,16 @@ def test_stats_command_formats(
     assert "Unanswered (what the playbooks lack):\n      1  zeppelin maintenance" in text
     assert main(["stats", "--format", "csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0] == ["kind", "key", "count", "up", "down"]
-    assert ["unanswered", "zeppelin maintenance", "1", "", ""] in rows
-    assert ["replies", "waiting", "0", "", ""] in rows
+    assert rows[0] == ["kind", "key", "count", "up", "down", "why"]
+    assert [
+        "unanswered",
+        "zeppelin maintenance",
+        "1",
+        "",
+        "",
+        "unknown words: zeppelin, maintenance",
+    ] in rows
+    assert ["replies", "waiting", "0", "", "", ""] in rows
     assert main(["stats", "--format", "json", "--days", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["no_match_rate"] == 1.0 and data["days"] == 1

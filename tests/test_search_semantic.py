@@ -1,0 +1,87 @@
+"""The semantic extra (WordLlama static embeddings): loads offline from the installed package,
+keeps off-topic questions off, and answers some paraphrases lexical search cannot."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from bot.cli import main
+from bot.corpus import load_corpus
+from bot.search import Index
+from bot.search.semantic import SemanticUnavailableError, embedder_for, load_embedder
+from bot.settings import ConfigError, load_settings
+from tests.conftest import REPO_ROOT
+
+pytest.importorskip("wordllama", reason="the [semantic] extra is part of the [test] extra")
+QUALITY = REPO_ROOT / "bench" / "quality"
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Any attempt to open a connection fails the test (the model must load offline)."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the semantic extra tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    yield
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[Index, Index]:
+    corpus = load_corpus([QUALITY / "corpus"])
+    return Index(corpus), Index(corpus, embedder=load_embedder())
+
+
+def test_the_model_loads_from_the_package_without_the_network(no_network: None) -> None:
+    load_embedder.cache_clear()
+    embedder = load_embedder()
+    vectors = embedder.embed(["grant lotteries", "grant lottery", "parking permit"])
+    assert vectors.shape == (3, 256) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    similar, unrelated = vectors[1] @ vectors[0], vectors[2] @ vectors[0]
+    assert similar > unrelated
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["when is the next all-hands", "who is on call this weekend", "lunch order for friday?"],
+)
+def test_off_topic_questions_are_not_answered(both: tuple[Index, Index], question: str) -> None:
+    lexical, semantic = both
+    assert lexical.search(question).results, "the lexical index answers this one"
+    assert semantic.search(question).no_match
+
+
+def test_named_playbooks_and_section_names_do_not_depend_on_it(
+    both: tuple[Index, Index],
+) -> None:
+    _, semantic = both
+    assert semantic.search("sbir pitfalls").results[0].section.key == (
+        "small-business-innovation-research#potential-pitfalls"
+    )
+    assert len(semantic.search("pitfalls", limit=13).results) == 13
+
+
+def test_the_setting_chooses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert embedder_for("off") is None
+    assert embedder_for("auto") is load_embedder()
+    monkeypatch.setattr("bot.search.semantic.available", lambda: False)
+    assert embedder_for("auto") is None
+    with pytest.raises(SemanticUnavailableError, match=r"pip install \"hubs-bot\[semantic\]\""):
+        embedder_for("on")
+    with pytest.raises(ConfigError, match="HUBS_SEMANTIC must be one of auto, on, off"):
+        load_settings({"HUBS_SEMANTIC": "maybe"})
+
+
+def test_the_command_line_uses_it_when_asked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HUBS_SEMANTIC", "on")
+    assert main(["ask", "--corpus", str(QUALITY / "corpus"), "when is the next all-hands"]) == 0
+    assert capsys.readouterr().out.startswith("Nothing in the playbooks matches")
