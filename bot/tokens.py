@@ -18,6 +18,7 @@ EXTRA_STOPWORDS = frozenset({"tell", "show", "please", "give", "find", "anything
 STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | EXTRA_STOPWORDS
 
 _WORD = re.compile(r"[^\W_]+")
+_AMPERSAND = re.compile(r"\b(\w)\s*&\s*(\w)\b")
 _STEMMER = Stemmer.Stemmer("english")
 
 
@@ -27,9 +28,15 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def join_ampersands(text: str) -> str:
+    """``R&D`` → ``RD``, ``M&A`` → ``MA``: one token, as the acronym is said."""
+    return _AMPERSAND.sub(r"\1\2", text)
+
+
 def words(text: str) -> list[str]:
-    """All words, folded, in order (stop words included)."""
-    return _WORD.findall(fold(text))
+    """All words, folded, in order (stop words included). ``R&D`` and ``M&A`` are one word
+    each (``rd``, ``ma``), as they are said."""
+    return _WORD.findall(join_ampersands(fold(text)))
 
 
 @lru_cache(maxsize=65536)

@@ -41,15 +41,15 @@ from rapidfuzz import fuzz, process
 
 from bot.corpus import Corpus, Section
 from bot.search.intent import DEFAULT_ALIASES, DEFAULT_CUES, META_WORDS, Intent, PhraseTable
-from bot.search.names import PlaybookNames, join_ampersands
+from bot.search.names import PlaybookNames
 from bot.search.results import SearchResponse, SearchResult
 from bot.search.semantic import Embedder
 from bot.tokens import fold, is_stopword, stem, terms, words
 
 log = logging.getLogger(__name__)
 
-W_PLAYBOOK = 0.30
-W_INTENT = 0.33
+W_PLAYBOOK = 0.25
+W_INTENT = 0.38  # above W_TEXT: a section asked for by name beats one that merely has the words
 W_TEXT = 0.37
 MIN_SCORE = 0.12
 MIN_COVERAGE = 0.5  # a playbook must contain half the topic words (by IDF) to answer
@@ -62,6 +62,10 @@ TYPO_MIN_LENGTH = 3
 TYPO_MAX_LENGTH = 30
 TYPO_CUTOFF = 80.0
 PREFERENCE_STEP = 1e-4  # ties: the usual section order
+# Link lists and credits echo the names used elsewhere in a playbook ("E11 Bio | ...") without
+# explaining them: their text counts this much unless the question asks for them.
+REFERENCE_HEADINGS = ("further readings", "contributors")
+REFERENCE_TEXT_WEIGHT = 0.4
 # The semantic channel (an optional extra, semantic.py): cosine similarity of the question to
 # each section. Below SEMANTIC_FLOOR everywhere, a question about no named playbook is off
 # topic; at SEMANTIC_STRONG a section may answer without sharing a word (a paraphrase).
@@ -108,6 +112,12 @@ class Index:
         heading_ids = {fold(h): i for i, h in enumerate(self._phrases.headings)}
         self._doc_heading = np.array(
             [heading_ids[fold(s.heading)] for s in self.sections], dtype=np.int64
+        )
+        self._text_weight = np.array(
+            [
+                REFERENCE_TEXT_WEIGHT if fold(s.heading) in REFERENCE_HEADINGS else 1.0
+                for s in self.sections
+            ]
         )
         rank = {h: r for r, h in enumerate(PREFERRED_HEADINGS)}
         self._heading_preference = np.array(
@@ -164,6 +174,9 @@ class Index:
         for vocabulary in vocabularies:
             using.update(vocabulary)
         self._names = PlaybookNames(playbooks, vocabularies, using)
+        # a word more than a third of the playbooks use says nothing about which one is meant
+        common = max(2, len(playbooks) // 3)
+        self._general = frozenset(term for term, count in using.items() if count > common)
         self._title_labels = [fold(p.title) for p in playbooks]
         del self._section_docs
 
@@ -195,7 +208,7 @@ class Index:
     def search(self, query: str, limit: int = 3) -> SearchResponse:
         """Best sections for a question; never raises on odd input."""
         query = " ".join(query.split())
-        all_words = words(join_ampersands(query))
+        all_words = words(query)
         notice = None
         if not all_words:
             return SearchResponse(
@@ -233,7 +246,8 @@ class Index:
         }
         topic = [t for t in topic_words if t not in name_stems]
 
-        if not topic and not named and not (intent.standalone and intent.strength):
+        specific = [t for t in topic if t not in self._general]
+        if not specific and not named and not (intent.standalone and intent.strength):
             return SearchResponse(
                 query,
                 (),
@@ -257,10 +271,11 @@ class Index:
         for heading_id, strength in intent.strength.items():
             head[self._doc_heading == heading_id] = strength
         per_doc_playbook = playbook[self._doc_playbook]
+        text_weight = np.where(head > 0, 1.0, self._text_weight)
         score = (
             W_PLAYBOOK * per_doc_playbook
             + W_INTENT * head
-            + W_TEXT * text
+            + W_TEXT * text * text_weight
             - PREFERENCE_STEP * self._heading_preference
         )
         if semantic is not None:
@@ -357,7 +372,7 @@ class Index:
         i = 0
         while i < len(query_words):
             word = query_words[i]
-            if i + 1 < len(query_words):
+            if i + 1 < len(query_words) and min(len(word), len(query_words[i + 1])) >= 3:
                 both = word + query_words[i + 1]
                 if both in self._surface and not (
                     stem(word) in self._idf and stem(query_words[i + 1]) in self._idf

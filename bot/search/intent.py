@@ -40,10 +40,7 @@ DEFAULT_ALIASES: Mapping[str, Sequence[str]] = {
         *("further reading", "reading", "readings", "sources", "references", "resources"),
         *("bibliography", "more reading", "reading list"),
     ),
-    "Contributors": (
-        *("who wrote", "authors", "author", "contributors", "contributed", "credits"),
-        "written by",
-    ),
+    "Contributors": ("who wrote", "authors", "author", "contributors", "contributed", "written by"),
     "When to use": ("when to use", "use cases", "use case"),
     "Key things to know": (
         *("overview", "basics", "key things", "summary", "introduction", "intro", "tldr"),
@@ -64,12 +61,13 @@ DEFAULT_CUES: Mapping[str, Sequence[str]] = {
         *("is it worth", "worth it", "worth", "does it make sense", "make sense"),
         *("makes sense", "good fit", "good idea", "bad idea", "right for", "right tool"),
         *("when does", "when should", "when is it", "when would", "in what situations"),
-        *("which situations", "what situations", "instead of", "rather than", "versus"),
+        *("which situations", "what situations", "instead of", "rather than"),
         *("appropriate", "suitable", "when to", "why would", "why bother", "when"),
     ),
     "Key things to know": (
         *("how does", "how do", "how it works", "what is", "what are", "what exactly"),
         *("explain", "difference between", "different from", "differ", "definition"),
+        *("difference", "differences", "the same as", "compare", "compared", "vs", "versus"),
         *("define", "what does", "mean", "means", "primer", "explainer", "in a nutshell"),
     ),
     "Case study": (
@@ -83,7 +81,7 @@ DEFAULT_CUES: Mapping[str, Sequence[str]] = {
     ),
     "Contributors": (
         *("who put together", "put together", "who is behind", "who s behind", "behind this"),
-        *("authored", "wrote", "written", "who made", "credit", "thanks", "who"),
+        *("authored", "wrote", "written", "who made", "thanks", "thank", "who"),
     ),
 }
 # One everyday word is a weaker hint than a phrase, and only where a question starts with it
@@ -101,8 +99,15 @@ META_WORDS = frozenset(
 )
 
 
+# contractions typed without the apostrophe ("whats the difference")
+_CONTRACTIONS = {"whats": "what", "hows": "how", "whos": "who", "wheres": "where"}
+
+
 def light(word: str) -> str:
-    """Singular of a plural, nothing more: ``pitfalls`` → ``pitfall``, ``studies`` → ``study``."""
+    """Singular of a plural, nothing more: ``pitfalls`` → ``pitfall``, ``studies`` → ``study``;
+    ``whats`` → ``what``."""
+    if word in _CONTRACTIONS:
+        return _CONTRACTIONS[word]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 
 from bot.corpus import Corpus
 from bot.search.intent import DEFAULT_ALIASES, DEFAULT_CUES, META_WORDS, PhraseTable
-from bot.search.names import join_ampersands, short_forms
-from bot.tokens import is_stopword, stem, terms, words
+from bot.search.names import short_forms
+from bot.tokens import is_stopword, join_ampersands, stem, terms, words
 
 _ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
 
@@ -48,7 +48,7 @@ class MissExplainer:
 
     def kind(self, question: str) -> str:
         typed = join_ampersands(question).split()
-        folded = words(join_ampersands(question))
+        folded = words(question)
         intent = self._phrases.match(folded)
         topic = [
             w

@@ -11,12 +11,12 @@ Acronyms and short forms are derived from every title and alias, never listed by
   word of its own (``read`` is not *Readiness* when other playbooks say "read").
 
 A form derived for two playbooks is ambiguous and names neither: it narrows to nothing
-rather than to the wrong playbook.
+rather than to the wrong playbook. A form that more than a third of the playbooks use as an
+ordinary word (``R&D`` in a corpus about research funding) names none either.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -25,16 +25,10 @@ from bot.tokens import fold, is_stopword, stem, terms, words
 
 MIN_CLIPPING = 3
 MAX_INITIALS_WORDS = 6
-_AMPERSAND = re.compile(r"\b(\w)\s*&\s*(\w)\b")
-
-
-def join_ampersands(text: str) -> str:
-    """``R&D`` → ``RD``, ``M&A`` → ``MA``: one token, as the acronym is said."""
-    return _AMPERSAND.sub(r"\1\2", text)
 
 
 def _name_words(name: str) -> list[str]:
-    return [w for w in words(join_ampersands(name)) if not is_stopword(w)]
+    return [w for w in words(name) if not is_stopword(w)]
 
 
 def short_forms(name: str) -> set[str]:
@@ -79,7 +73,7 @@ class PlaybookNames:
         clipped: dict[str, set[str]] = defaultdict(set)  # clipping -> title stems it stands for
         for p, playbook in enumerate(playbooks):
             names = [playbook.title, *playbook.aliases]
-            title_terms = {t for name in names for t in terms(join_ampersands(name))}
+            title_terms = {t for name in names for t in terms(name)}
             self.title_terms.append(title_terms)
             for term in title_terms:
                 self._by_title_term[term].append(p)
@@ -91,6 +85,11 @@ class PlaybookNames:
                     own = clip_stem in vocabularies[p]
                     if playbooks_using.get(clip_stem, 0) <= int(own):
                         clipped[clip_stem].add(stem(word))
+        # a form most playbooks use as a word ("R&D") is vocabulary, not a name
+        common = max(2, len(playbooks) // 3)
+        for form in list(owners):
+            if playbooks_using.get(stem(form), 0) > common:
+                del owners[form]
         self.forms: dict[str, int] = {  # unambiguous acronyms only
             form: next(iter(ps)) for form, ps in owners.items() if len(ps) == 1
         }
