@@ -196,7 +196,7 @@ class Index:
         self._vocab_by_first: dict[tuple[int, str], list[str]] = defaultdict(list)
         self._vocab_by_last: dict[tuple[int, str], list[str]] = defaultdict(list)
         for word in sorted(surface):
-            if len(word) >= TYPO_MIN_LENGTH - 1 and word.isalpha():
+            if len(word) >= TYPO_MIN_LENGTH and word.isalpha() and not is_stopword(word):
                 self._vocab_size += 1
                 self._vocab_by_first[len(word), word[0]].append(word)
                 self._vocab_by_last[len(word), word[-1]].append(word)
