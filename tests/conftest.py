@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.bundled import BUNDLED_CORPUS
-from bot.corpus import Corpus, load_corpus
+from bot.corpus import Corpus, Section, load_corpus
 from bot.search import Index
 
 pytest_plugins = ["tests.databases"]
@@ -35,6 +35,13 @@ def seed_corpus() -> Corpus:
 @pytest.fixture(scope="session")
 def seed_index(seed_corpus: Corpus) -> Index:
     return Index(seed_corpus)
+
+
+def best(index: Index, question: str) -> Section:
+    """The first result's section; fails with the whole response when there is none."""
+    response = index.search(question)
+    assert response.results, f"no answer to {question!r}: {response}"
+    return response.results[0].section
 
 
 WritePlaybook = Callable[..., Path]

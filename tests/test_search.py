@@ -8,13 +8,11 @@ import pytest
 
 from bot.corpus import Corpus, load_corpus
 from bot.search import MAX_QUERY_WORDS, Index
-from tests.conftest import WritePlaybook
+from tests.conftest import WritePlaybook, best
 
 
 def top(index: Index, query: str) -> str:
-    response = index.search(query)
-    assert response.results, f"no result for {query!r}: {response}"
-    return response.results[0].section.heading
+    return best(index, query).heading
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from bot.search.misses import MissExplainer
 from bot.search.names import short_forms
 from bot.settings import ConfigError, load_settings
 from bot.store import Store
-from tests.conftest import REPO_ROOT, WritePlaybook
+from tests.conftest import REPO_ROOT, WritePlaybook, best
 
 QUALITY = REPO_ROOT / "bench" / "quality"
 
@@ -27,9 +27,7 @@ def index() -> Index:
 
 
 def first(index: Index, question: str) -> str:
-    response = index.search(question)
-    assert response.results, f"no answer to {question!r}"
-    return response.results[0].section.key
+    return best(index, question).key
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.corpus import Corpus, Section
-from bot.search.intent import DEFAULT_ALIASES, DEFAULT_CUES, META_WORDS, Intent, PhraseTable
+from bot.search.intent import META_WORDS, Intent, PhraseTable
 from bot.search.names import PlaybookNames
 from bot.search.results import SearchResponse, SearchResult
 from bot.search.semantic import Embedder
@@ -104,11 +104,7 @@ class Index:
         )
         self._build_documents()
         self._build_playbooks()
-        self._phrases = PhraseTable(
-            [s.heading for s in self.sections],
-            DEFAULT_ALIASES if aliases is None else aliases,
-            DEFAULT_CUES if cues is None else cues,
-        )
+        self._phrases = PhraseTable.for_headings([s.heading for s in self.sections], aliases, cues)
         heading_ids = {fold(h): i for i, h in enumerate(self._phrases.headings)}
         self._doc_heading = np.array(
             [heading_ids[fold(s.heading)] for s in self.sections], dtype=np.int64

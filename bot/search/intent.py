@@ -188,6 +188,20 @@ class PhraseTable:
                 self.by_length[len(text.split())].append(text)
         self.stems = {stem(w) for text in phrases for w in text.split()}
 
+    @classmethod
+    def for_headings(
+        cls,
+        headings: Sequence[str],
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        cues: Mapping[str, Sequence[str]] | None = None,
+    ) -> PhraseTable:
+        """The corpus's headings with the given tables, the built-in ones where not given."""
+        return cls(
+            headings,
+            DEFAULT_ALIASES if aliases is None else aliases,
+            DEFAULT_CUES if cues is None else cues,
+        )
+
     def match(self, query_words: Sequence[str]) -> Intent:
         """Longest spans first; a word belongs to at most one phrase."""
         intent = Intent()

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from bot.corpus import Corpus
-from bot.search.intent import DEFAULT_ALIASES, DEFAULT_CUES, META_WORDS, PhraseTable
+from bot.search.intent import META_WORDS, PhraseTable
 from bot.search.names import short_forms
 from bot.tokens import is_stopword, join_ampersands, stem, terms, words
 
@@ -32,10 +32,8 @@ class MissExplainer:
         aliases: Mapping[str, Sequence[str]] | None = None,
         cues: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        self._phrases = PhraseTable(
-            [s.heading for s in corpus.sections],
-            DEFAULT_ALIASES if aliases is None else aliases,
-            DEFAULT_CUES if cues is None else cues,
+        self._phrases = PhraseTable.for_headings(
+            [s.heading for s in corpus.sections], aliases, cues
         )
         self._known = {t for s in corpus.sections for t in terms(f"{s.playbook_title} {s.text}")}
         self._known |= self._phrases.stems
