@@ -27,8 +27,10 @@ from bot.tokens import fold, is_stopword, stem, words
 
 MAX_PHRASE_WORDS = 5
 PHRASE_CUTOFF = 88.0  # rapidfuzz ratio for a typo'd heading or alias ("pitfals")
-CUE_STRENGTH = 0.6
+CUE_STRENGTH = 0.6  # one word: "problems", "worth", "tried"
+PHRASE_CUE_STRENGTH = 0.9  # several: "what could go wrong", "should we", "in what situations"
 WEAK_CUE_STRENGTH = 0.5  # one everyday word: "who", "when", "why"
+LATER_CUE = 0.85  # a cue for a second kind of section, after the first
 
 DEFAULT_ALIASES: Mapping[str, Sequence[str]] = {
     "Potential pitfalls": (
@@ -174,6 +176,8 @@ class PhraseTable:
                 for text in texts:
                     folded = " ".join(words(text))
                     strength = 1.0 if standalone else CUE_STRENGTH
+                    if not standalone and len(folded.split()) > 1:
+                        strength = PHRASE_CUE_STRENGTH
                     if folded in WEAK_CUES:
                         strength = WEAK_CUE_STRENGTH
                     if folded:
@@ -203,8 +207,11 @@ class PhraseTable:
         )
 
     def match(self, query_words: Sequence[str]) -> Intent:
-        """Longest spans first; a word belongs to at most one phrase."""
+        """Longest spans first; a word belongs to at most one phrase. When cues for several
+        kinds of section appear, the earlier one counts more ("how does it work in practice"
+        asks how it works): each later kind is discounted by LATER_CUE."""
         intent = Intent()
+        found_at: list[tuple[int, Phrase, float, str]] = []
         keys = [light(w) for w in query_words]
         longest = min(MAX_PHRASE_WORDS, len(query_words))
         for n in range(longest, 0, -1):
@@ -229,6 +236,11 @@ class PhraseTable:
                 if found is not None and found.text in WEAK_CUES and late:
                     continue
                 if found is not None:
-                    intent.add(found, strength, span)
+                    found_at.append((start, found, strength, span))
                     intent.used |= positions
+        order: dict[int, int] = {}
+        for _start, found, strength, span in sorted(found_at, key=lambda f: f[0]):
+            rank = order.setdefault(found.heading, len(order))
+            discount = 1.0 if found.standalone else LATER_CUE**rank
+            intent.add(found, strength * discount, span)
         return intent
