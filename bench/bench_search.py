@@ -29,7 +29,7 @@ from synth_corpus import write_corpus
 
 from bot.corpus import Corpus, load_corpus
 from bot.search import Index
-from bot.tokens import words
+from bot.search.tokens import words
 
 HEADING_QUERIES = (
     "pitfalls",

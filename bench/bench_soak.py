@@ -32,8 +32,8 @@ from bench_slack_http import numbered_mention, percentile, serving, timed  # noq
 
 from bot.bundled import BUNDLED_CORPUS  # noqa: E402
 from bot.corpus import load_corpus  # noqa: E402
-from bot.digest import Digest, parse_cron  # noqa: E402
-from bot.slack_client import make_web_client  # noqa: E402
+from bot.digest.pool import Digest, parse_cron  # noqa: E402
+from bot.slack_api.client import make_web_client  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.fake_slack import FakeSlack, running_fake_slack  # noqa: E402
 from tests.slack.conftest import TOKEN  # noqa: E402

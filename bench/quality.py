@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.corpus import Corpus, load_corpus, slugify  # noqa: E402
 from bot.search import Index  # noqa: E402
-from bot.tokens import terms  # noqa: E402
+from bot.search.tokens import terms  # noqa: E402
 
 QUALITY = ROOT / "bench" / "quality"
 OFF_TOPIC = "off-topic"

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from bot.corpus import Corpus, NoPlaybooksError, load_corpus, require_playbooks
-from bot.logs import configure_logging
-from bot.render_text import format_response, response_to_dict
+from bot.observability.logs import configure_logging
+from bot.render.text import format_response, response_to_dict
 from bot.search import Index, SearchResponse, build_index
 from bot.search.semantic import SemanticUnavailableError, embedder_for
 from bot.settings import ConfigError, Settings, load_settings
@@ -89,12 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", parents=[corpus_opt], help="run the Slack app (HTTP)")
     serve.add_argument("--port", type=int, default=None, help="port (default $PORT or 3000)")
-    serve.set_defaults(handler=_lazy("bot.server", "cmd_serve"))
+    serve.set_defaults(handler=_lazy("bot.slack.server", "cmd_serve"))
 
     socket = commands.add_parser(
         "socket", parents=[corpus_opt], help="run the Slack app over Socket Mode"
     )
-    socket.set_defaults(handler=_lazy("bot.server", "cmd_socket"))
+    socket.set_defaults(handler=_lazy("bot.slack.server", "cmd_socket"))
 
     digest = commands.add_parser(
         "digest", parents=[corpus_opt], help="preview or post the weekly digest"
@@ -105,10 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--history", action="store_true", help="list past digest posts")
     digest.add_argument("--channel", help="channel ID (default $HUBS_DIGEST_CHANNEL)")
     digest.add_argument("--force", action="store_true", help="post even if this week is done")
-    digest.set_defaults(handler=_lazy("bot.digest_cli", "cmd_digest"))
+    digest.set_defaults(handler=_lazy("bot.digest.cli", "cmd_digest"))
 
     reload = commands.add_parser("reload", help="make running servers re-read the corpus")
-    reload.set_defaults(handler=_lazy("bot.server", "cmd_reload"))
+    reload.set_defaults(handler=_lazy("bot.slack.server", "cmd_reload"))
 
     stats = commands.add_parser("stats", help="top questions, unanswered ones, worst feedback")
     stats.add_argument("--days", type=_int_between(1, 3650), default=30, help="period (default 30)")
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     clock = commands.add_parser(
         "clock", parents=[corpus_opt], help="run the weekly digest scheduler"
     )
-    clock.set_defaults(handler=_lazy("bot.clock", "cmd_clock"))
+    clock.set_defaults(handler=_lazy("bot.digest.clock", "cmd_clock"))
     return parser
 
 

@@ -22,7 +22,6 @@ from typing import Any
 import platformdirs
 
 from bot.bundled import BUNDLED_CORPUS, DEFAULT_CONFIG
-from bot.search.intent import DEFAULT_ALIASES, DEFAULT_CUES
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -50,9 +49,11 @@ class Settings:
     web_workers: int = 2
     web_threads: int = 8
     result_limit: int = 3
-    aliases: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
-    cues: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(DEFAULT_CUES))
+    # additions to the built-in alias and cue tables (bot/search/intent.py), by heading
+    aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    cues: Mapping[str, Sequence[str]] = field(default_factory=dict)
     semantic: str = "auto"  # auto: on when the [semantic] extra is installed; on; off
+    metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR: workers' shared metrics
 
     @property
     def oauth_enabled(self) -> bool:
@@ -113,17 +114,16 @@ def _split_paths(value: str, base: Path) -> tuple[Path, ...]:
     return tuple(_absolute(part, base) for part in value.split(os.pathsep) if part.strip())
 
 
-def _phrase_table(
-    name: str, defaults: Mapping[str, Sequence[str]], extra: object
-) -> dict[str, list[str]]:
-    """The built-in table plus ``[search.<name>]`` from the config file (added, not replaced)."""
-    table = {heading: list(phrases) for heading, phrases in defaults.items()}
+def _phrase_table(name: str, extra: object) -> dict[str, list[str]]:
+    """``[search.<name>]`` from the config file: heading = [phrases], added by the index to
+    its built-in table."""
     if not isinstance(extra, dict):
         raise ConfigError(f"[search.{name}] must be a table of heading = [phrases]")
+    table: dict[str, list[str]] = {}
     for heading, phrases in extra.items():
         if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
             raise ConfigError(f"[search.{name}] {heading!r} must be a list of phrases")
-        table[heading] = [*table.get(heading, []), *phrases]
+        table[heading] = list(phrases)
     return table
 
 
@@ -158,8 +158,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if env.get("HUBS_CORPUS"):
         corpus_dirs = _split_paths(env["HUBS_CORPUS"], Path.cwd())
 
-    aliases = _phrase_table("aliases", DEFAULT_ALIASES, search_cfg.get("aliases", {}))
-    cues = _phrase_table("cues", DEFAULT_CUES, search_cfg.get("cues", {}))
+    aliases = _phrase_table("aliases", search_cfg.get("aliases", {}))
+    cues = _phrase_table("cues", search_cfg.get("cues", {}))
 
     clock_port = env.get("HUBS_CLOCK_METRICS_PORT") or digest_cfg.get("metrics_port")
     if env.get("HUBS_DATA_DIR"):
@@ -192,6 +192,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         result_limit=_whole_number("[search] result_limit", search_cfg.get("result_limit", 3)),
         aliases=aliases,
         cues=cues,
+        metrics_dir=(
+            _absolute(env["PROMETHEUS_MULTIPROC_DIR"], Path.cwd())
+            if env.get("PROMETHEUS_MULTIPROC_DIR")
+            else None
+        ),
         semantic=_choice(
             "HUBS_SEMANTIC",
             env.get("HUBS_SEMANTIC") or search_cfg.get("semantic", "auto"),

@@ -10,7 +10,7 @@ import pytest
 
 from bot.corpus import load_corpus
 from bot.corpus.lint import parse_cost, text_link_problem, text_links
-from bot.digest import digest_pool
+from bot.digest.pool import digest_pool
 from tests.conftest import SEED_FILE, WritePlaybook
 from tests.hostile import HOSTILE, Hostile, run_cli_measured, write_hostile
 

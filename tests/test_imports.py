@@ -14,7 +14,7 @@ from bot.search import Index
 from bot.corpus import load_corpus
 from bot.bundled import BUNDLED_CORPUS
 from bot.settings import Settings
-from bot.slack_app import create_app
+from bot.slack.app import create_app
 from bot.store import Store
 
 settings = replace(Settings(), slack_bot_token="xoxb-1", slack_signing_secret="s")

@@ -13,9 +13,9 @@ from slack_bolt import App
 from bot.bundled import BUNDLED_CORPUS, DEFAULT_CONFIG
 from bot.cli import main
 from bot.corpus import Corpus, load_corpus
-from bot.live_index import LiveIndex
-from bot.server import build_wsgi
+from bot.search.live import LiveIndex
 from bot.settings import ConfigError, default_data_dir, load_settings
+from bot.slack.server import build_wsgi
 from bot.store import Store
 from tests.conftest import SEED_FILE, WritePlaybook
 

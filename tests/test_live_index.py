@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.live_index import LiveIndex
+from bot.search.live import LiveIndex
 from tests.conftest import WritePlaybook
 
 HUBS = """

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from bot import blocks as bk
-from bot import render
 from bot.corpus import Corpus, load_corpus
-from bot.mrkdwn import escape, fit_units, quote_user_text, to_mrkdwn, truncate
+from bot.render import blocks as bk
+from bot.render import slack as render
+from bot.render.mrkdwn import escape, fit_units, quote_user_text, to_mrkdwn, truncate
 from bot.search import Index
 from tests.conftest import WritePlaybook
 

@@ -44,7 +44,7 @@ from bot.search.intent import META_WORDS, Intent, PhraseTable
 from bot.search.names import PlaybookNames
 from bot.search.results import SearchResponse, SearchResult
 from bot.search.semantic import Embedder
-from bot.tokens import fold, is_stopword, stem, terms, words
+from bot.search.tokens import fold, is_stopword, stem, terms, words
 
 log = logging.getLogger(__name__)
 

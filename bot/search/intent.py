@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.tokens import fold, is_stopword, stem, words
+from bot.search.tokens import fold, is_stopword, stem, words
 
 MAX_PHRASE_WORDS = 5
 PHRASE_CUTOFF = 88.0  # rapidfuzz ratio for a typo'd heading or alias ("pitfals")
@@ -156,6 +156,15 @@ class Intent:
                 del self.strength[heading], self.phrase[heading]
 
 
+def _merged(
+    defaults: Mapping[str, Sequence[str]], extra: Mapping[str, Sequence[str]] | None
+) -> dict[str, list[str]]:
+    table = {heading: list(phrases) for heading, phrases in defaults.items()}
+    for heading, phrases in (extra or {}).items():
+        table[heading] = [*table.get(heading, []), *phrases]
+    return table
+
+
 class PhraseTable:
     """Headings, aliases and cues, matched against a question's words."""
 
@@ -199,12 +208,8 @@ class PhraseTable:
         aliases: Mapping[str, Sequence[str]] | None = None,
         cues: Mapping[str, Sequence[str]] | None = None,
     ) -> PhraseTable:
-        """The corpus's headings with the given tables, the built-in ones where not given."""
-        return cls(
-            headings,
-            DEFAULT_ALIASES if aliases is None else aliases,
-            DEFAULT_CUES if cues is None else cues,
-        )
+        """The corpus's headings with the built-in tables plus these additions."""
+        return cls(headings, _merged(DEFAULT_ALIASES, aliases), _merged(DEFAULT_CUES, cues))
 
     def match(self, query_words: Sequence[str]) -> Intent:
         """Longest spans first; a word belongs to at most one phrase. When cues for several

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from bot.corpus import Corpus
 from bot.search.intent import META_WORDS, PhraseTable
 from bot.search.names import short_forms
-from bot.tokens import is_stopword, join_ampersands, stem, terms, words
+from bot.search.tokens import is_stopword, join_ampersands, stem, terms, words
 
 _ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
 

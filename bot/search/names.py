@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from bot.corpus import Playbook
-from bot.tokens import fold, is_stopword, stem, terms, words
+from bot.search.tokens import fold, is_stopword, stem, terms, words
 
 MIN_CLIPPING = 3
 MAX_INITIALS_WORDS = 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.corpus import Item, Playbook, Section
-from bot.tokens import fold
+from bot.search.tokens import fold
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.corpus import Corpus, load_corpus
-from bot.digest import Digest, parse_cron
-from bot.slack_client import make_web_client
+from bot.digest.pool import Digest, parse_cron
+from bot.slack_api.client import make_web_client
 from bot.store import Store
 from tests.fake_slack import FakeSlack, running_fake_slack
 

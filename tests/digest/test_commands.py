@@ -16,9 +16,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk.oauth.installation_store import Installation
 
 from bot.cli import main
-from bot.clock import schedule_digest
-from bot.installations import installation_store
+from bot.digest.clock import schedule_digest
 from bot.settings import load_settings
+from bot.slack_api.installations import installation_store
 from bot.store import Store
 from tests.digest.conftest import CHANNEL, MakeDigest
 from tests.fake_slack import FakeSlack, workspace_token

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from bot.corpus import Corpus, load_corpus
-from bot.digest import digest_pool, iso_week, parse_cron
+from bot.digest.pool import digest_pool, iso_week, parse_cron
 from tests.concurrency import race
 from tests.databases import PostgresCluster
 from tests.digest.conftest import CHANNEL, MakeDigest, write_corpus

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.digest import parse_cron
-from bot.digest_when import schedule_from_words
+from bot.digest.pool import parse_cron
+from bot.digest.when import schedule_from_words
 
 DEFAULT = "0 9 * * mon"
 

@@ -20,12 +20,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.outbox import Outbox
 from bot.search import Index
-from bot.server import build_wsgi
 from bot.settings import Settings
-from bot.slack_app import create_app
-from bot.slack_client import make_web_client
+from bot.slack.app import create_app
+from bot.slack.outbox import Outbox
+from bot.slack.server import build_wsgi
+from bot.slack_api.client import make_web_client
 from bot.store import Store
 from tests.fake_slack import FakeSlack, running_fake_slack
 

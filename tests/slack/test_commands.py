@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.listeners.respond import CheckedRespond
+from bot.slack.listeners.respond import CheckedRespond
 from tests.concurrency import eventually
 from tests.slack.conftest import SlackApp
 

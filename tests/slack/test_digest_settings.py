@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
-from bot.digest_fleet import DigestFleet, digest_targets
+from bot.digest.fleet import DigestFleet, digest_targets
 from bot.settings import Settings
 from bot.store import DigestChannel
 from tests.fake_slack import FakeSlack

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from bot.installations import BOT_SCOPES, REDIRECT_PATH
-from bot.listeners import commands, shortcuts
+from bot.slack.listeners import commands, shortcuts
+from bot.slack_api.installations import BOT_SCOPES, REDIRECT_PATH
 from tests.conftest import REPO_ROOT
 
 MANIFEST = yaml.safe_load((REPO_ROOT / "manifest.yml").read_text())

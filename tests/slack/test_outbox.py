@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.outbox import Outbox
 from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.slack.outbox import Outbox
+from bot.slack_api.client import make_web_client
 from bot.store import Store
 from tests.concurrency import eventually, race
 from tests.fake_slack import FakeSlack

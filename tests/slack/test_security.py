@@ -11,7 +11,7 @@ from slack_bolt import App
 from sqlalchemy import create_engine
 
 from bot.corpus import Corpus
-from bot.server import build_wsgi, store_is_healthy
+from bot.slack.server import build_wsgi, store_is_healthy
 from bot.store import Store
 from tests.slack.conftest import SECRET, SlackApp, sign
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.corpus import Corpus
-from bot.digest import Digest, parse_cron
-from bot.slack_client import make_web_client
+from bot.digest.pool import Digest, parse_cron
+from bot.slack_api.client import make_web_client
 from tests.concurrency import eventually
 from tests.fake_slack import FakeSlack
 from tests.slack.conftest import TOKEN, SlackApp
@@ -29,7 +29,7 @@ def test_outage_loses_no_reply_and_no_digest(
     seed_corpus: Corpus,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.outbox")
+    caplog.set_level(logging.INFO, logger="bot.slack.outbox")
     digest = Digest(
         slack_app.store,
         make_web_client(TOKEN, fake_slack.base_url, server_error_retries=1),

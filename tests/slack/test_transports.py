@@ -19,7 +19,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.search import Index
 from bot.settings import Settings
-from bot.slack_app import create_app
+from bot.slack.app import create_app
 from bot.store import Store
 from tests.fake_slack import FakeSlack
 from tests.net import free_port

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot import render
+from bot.render import slack as render
 
 if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot.slack_app import Deps
+    from bot.slack.deps import Deps
 
 
 def register(app: App, deps: Deps) -> None:

@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot import metrics
+from bot.observability import metrics
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,14 @@ import io
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +31,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.corpus import Corpus, load_corpus, require_playbooks
-from bot.installations import require_credentials
-from bot.live_index import LiveIndex
+from bot.search.live import LiveIndex
 from bot.search.semantic import embedder_for
 from bot.settings import Settings
+from bot.slack_api.installations import require_credentials
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -41,9 +43,9 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 
-# bot.metrics and bot.slack_app (which imports it) are imported inside functions: `serve`
-# must set PROMETHEUS_MULTIPROC_DIR before prometheus_client is first imported, or the
-# workers' counters are invisible to /metrics.
+# bot.observability.metrics and bot.slack.app (which imports it) are imported inside
+# functions: `serve` must set PROMETHEUS_MULTIPROC_DIR before prometheus_client is first
+# imported, or the workers' counters are invisible to /metrics.
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -67,17 +69,22 @@ def health(store: Store, corpus: Corpus) -> tuple[bool, dict[str, Any]]:
     return ok, {**report, "playbooks": playbooks, "sections": sections}
 
 
-def build_wsgi(app: App, store: Store, corpus: Callable[[], Corpus]) -> WSGIApp:
+def build_wsgi(
+    app: App,
+    store: Store,
+    corpus: Callable[[], Corpus],
+    metrics_dir: Path | None = None,
+) -> WSGIApp:
     """Bolt for Slack's POSTs, plus a health check for load balancers and orchestrators
     (``corpus`` returns the corpus being served now: a reload may swap it)."""
-    from bot import metrics
+    from bot.observability import metrics
 
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == METRICS_PATH and method == "GET":
-            page, content_type = metrics.exposition()
+            page, content_type = metrics.exposition(metrics_dir)
             start_response(
                 "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(page)))]
             )
@@ -100,7 +107,7 @@ def _measured(
 ) -> Iterable[bytes]:
     """One log line and two metrics per Slack request: kind, status, time to the ack.
     No user text and no tokens."""
-    from bot import metrics
+    from bot.observability import metrics
 
     started = time.perf_counter()
     length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -127,9 +134,9 @@ def _measured(
 def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App, Store, LiveIndex]:
     """Everything one worker serves with, running: the corpus watched and hot-reloaded, and
     the outbox retrying replies Slack could not take."""
-    from bot.installations import installation_store
-    from bot.outbox import Outbox
-    from bot.slack_app import create_app
+    from bot.slack.app import create_app
+    from bot.slack.outbox import Outbox
+    from bot.slack_api.installations import installation_store
 
     index = LiveIndex(
         settings.corpus_dirs, settings.aliases, settings.cues, embedder_for(settings.semantic)
@@ -160,8 +167,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     require_playbooks(load_corpus(settings.corpus_dirs))
     embedder_for(settings.semantic)
     port = args.port or settings.port
-    if settings.web_workers > 1:  # let /metrics add up every worker's counters
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="hubs-metrics-"))
+    created_metrics_dir = None
+    if settings.web_workers > 1 and settings.metrics_dir is None:
+        # let /metrics add up every worker's counters: prometheus_client reads this variable
+        # when the workers import it; made here only when not given, and removed on exit
+        created_metrics_dir = Path(tempfile.mkdtemp(prefix="hubs-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(created_metrics_dir)
+        settings = replace(settings, metrics_dir=created_metrics_dir)
+    metrics_dir = settings.metrics_dir if settings.web_workers > 1 else None
 
     class HubsServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -175,21 +188,26 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             # no runtime control socket: unused here, and two servers on one host would
             # fight over its default path
             self.cfg.set("control_socket_disable", True)
-            self.cfg.set("child_exit", _forget_worker_metrics)
+            if metrics_dir is not None:
+                self.cfg.set("child_exit", _forget_worker_metrics)
             # `hubs-bot reload` finds the server here; SIGHUP makes gunicorn restart its
             # workers gracefully, each building a fresh index from the corpus
             self.cfg.set("pidfile", str(pidfile(settings, f"serve-{port}")))
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, index, watcher
             app, store, index = build_runtime(settings)
-            return build_wsgi(app, store, lambda: index.corpus)
+            return build_wsgi(app, store, lambda: index.corpus, metrics_dir)
 
     mode = "multi-workspace (OAuth)" if settings.oauth_enabled else "single workspace"
     log.warning(
         "serving Slack on HTTP",
         extra={"port": port, "workers": settings.web_workers, "mode": mode},
     )
-    HubsServer().run()
+    try:
+        HubsServer().run()
+    finally:
+        if created_metrics_dir is not None:
+            shutil.rmtree(created_metrics_dir, ignore_errors=True)
     return 0
 
 
@@ -222,11 +240,11 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _forget_worker_metrics(_server: object, worker: object) -> None:
-    """gunicorn hook: a dead worker's live gauges must not linger in /metrics."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    """gunicorn hook (multi-process metrics only): a dead worker's live gauges must not
+    linger in /metrics."""
+    from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
 
 
 def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import render
 from bot.corpus import Section
-from bot.listeners.queries import search_for_rank
-from bot.listeners.replies import explain, post_message, slack_error
+from bot.render import slack as render
+from bot.slack.listeners.queries import search_for_rank
+from bot.slack.listeners.replies import explain, post_message, slack_error
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, Respond
     from slack_sdk import WebClient
 
-    from bot.slack_app import Deps
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 

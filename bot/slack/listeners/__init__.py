@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.listeners import actions, commands, events, home, lifecycle, respond, shortcuts
+from bot.slack.listeners import actions, commands, events, home, lifecycle, respond, shortcuts
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.slack_app import Deps
+    from bot.slack.deps import Deps
 
 
 def register_listeners(app: App, deps: Deps) -> None:

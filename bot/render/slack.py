@@ -1,8 +1,8 @@
 """Slack messages (Block Kit + fallback text) built from corpus objects and search results.
 
 Pure functions, no Bolt: the Slack listeners and the weekly digest share them, so a playbook
-passage looks the same wherever it appears. Built on :mod:`bot.blocks` (limits) and
-:mod:`bot.mrkdwn` (escaping, Markdown conversion, trimming at unit boundaries).
+passage looks the same wherever it appears. Built on :mod:`bot.render.blocks` (limits) and
+:mod:`bot.render.mrkdwn` (escaping, Markdown conversion, trimming at unit boundaries).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot import blocks as bk
 from bot.corpus import Corpus, Item, Link, Section
-from bot.mrkdwn import escape, fit_units, link, quote_user_text, to_units
+from bot.render import blocks as bk
+from bot.render.mrkdwn import escape, fit_units, link, quote_user_text, to_units
 from bot.search import SearchResponse, SearchResult
-from bot.tokens import terms
+from bot.search.tokens import terms
 
 PASSAGE_CHARS = 2_800  # under the 3,000 of a section block, with room for a title line
 MAX_QUERY_IN_BUTTON = 1_000  # keeps a button value well under Slack's 2,000 chars

@@ -7,14 +7,14 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from bot.listeners.digest_settings import digest_command, is_digest_command
-from bot.listeners.queries import command_reply
+from bot.slack.listeners.digest_settings import digest_command, is_digest_command
+from bot.slack.listeners.queries import command_reply
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, Respond
     from slack_sdk import WebClient
 
-    from bot.slack_app import Deps
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ refused one is reported.
 Bolt's own ``respond`` posts with slack_sdk's ``WebhookClient`` defaults (it retries only
 dropped connections) and hands back the response unchecked: a 429 or 500 from Slack would
 silently drop a `/hubs` answer. A global middleware swaps in :class:`CheckedRespond`, so every
-listener's ``respond(...)`` gains the retry policy of :mod:`bot.slack_client` and a failure
+listener's ``respond(...)`` gains the retry policy of :mod:`bot.slack_api.client` and a failure
 ends in a log line and ``hubs_slack_api_errors_total{method="response_url"}``.
 """
 
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.context.respond import Respond
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
-from bot import metrics
-from bot.slack_client import DEFAULT_TIMEOUT_S, retry_handlers
+from bot.observability import metrics
+from bot.slack_api.client import DEFAULT_TIMEOUT_S, retry_handlers
 
 if TYPE_CHECKING:
     from slack_bolt import App, BoltContext, BoltResponse

@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 
-from bot import render
-from bot.digest_fleet import DigestPlan
-from bot.digest_when import schedule_from_words
-from bot.listeners.replies import explain, post_message, slack_error
+from bot.digest.fleet import DigestPlan
+from bot.digest.when import schedule_from_words
+from bot.render import slack as render
+from bot.slack.listeners.replies import explain, post_message, slack_error
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.slack_app import Deps
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 

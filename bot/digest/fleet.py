@@ -20,10 +20,10 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.corpus import Corpus, load_corpus
-from bot.digest import Digest, TickOutcome, iso_week, parse_cron
-from bot.installations import bot_token_for
+from bot.digest.pool import Digest, TickOutcome, iso_week, parse_cron
 from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.slack_api.client import make_web_client
+from bot.slack_api.installations import bot_token_for
 from bot.store import DigestChannel, Store
 
 log = logging.getLogger(__name__)

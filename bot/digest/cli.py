@@ -8,11 +8,11 @@ import sys
 from datetime import UTC, datetime
 
 from bot.corpus import load_corpus, require_playbooks
-from bot.digest import Digest, history_lines, iso_week
-from bot.installations import bot_token_for, installation_store
-from bot.mrkdwn import to_plain_text
-from bot.render import render_digest_message
+from bot.digest.pool import Digest, history_lines, iso_week
+from bot.render.mrkdwn import to_plain_text
+from bot.render.slack import render_digest_message
 from bot.settings import ConfigError, Settings
+from bot.slack_api.installations import bot_token_for, installation_store
 from bot.store import Store
 
 PREVIEW_CHANNEL = "preview"

@@ -1,6 +1,6 @@
 """The weekly digest: which item to post, and posting it exactly once per week and channel.
 
-No scheduler code here (that is :mod:`bot.clock`): :meth:`Digest.tick` is safe to call at any
+No scheduler code here (that is :mod:`bot.digest.clock`): :meth:`Digest.tick` is safe to call at any
 moment, from any number of processes, as often as you like. It posts only when this week's
 scheduled time has passed, and only the caller whose ``INSERT … ON CONFLICT DO NOTHING`` lands
 on the ``(channel, week)`` key posts. A failed post is marked ``failed`` with a retry time; a
@@ -21,11 +21,11 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import metrics
 from bot.corpus import Corpus, Item, Section, load_corpus
-from bot.render import render_digest_message
+from bot.observability import metrics
+from bot.render.slack import render_digest_message
 from bot.settings import Settings
-from bot.slack_client import make_web_client, post_message, slack_error
+from bot.slack_api.client import make_web_client, post_message, slack_error
 from bot.store import BagEntry, DigestRun, Store
 
 log = logging.getLogger(__name__)

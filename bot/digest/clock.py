@@ -1,5 +1,5 @@
 """``hubs-bot clock``: the one scheduler process, which only ever ticks the digests
-(:class:`~bot.digest_fleet.DigestFleet`: every workspace's channel, each a :class:`Digest`).
+(:class:`~bot.digest.fleet.DigestFleet`: every workspace's channel, each a :class:`Digest`).
 
 APScheduler 3.x keeps its jobs in this process (a job store cannot be shared between
 processes), so exactly one clock should run; if two do, the store's ``(channel, week)`` claim
@@ -33,9 +33,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.corpus import load_corpus, require_playbooks
-from bot.digest_fleet import DigestFleet
-from bot.installations import installation_store, require_credentials
+from bot.digest.fleet import DigestFleet
 from bot.settings import ConfigError, Settings
+from bot.slack_api.installations import installation_store, require_credentials
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Search responses for the terminal: readable text and the JSON contract of ``ask --json``.
 
-Slack's Block Kit rendering lives in :mod:`bot.render`; both read the same
+Slack's Block Kit rendering lives in :mod:`bot.render.slack`; both read the same
 :class:`~bot.search.SearchResponse`, so the CLI shows exactly what Slack would answer.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.corpus import Section
-from bot.mrkdwn import fit_units, to_plain_text, to_units
+from bot.render.mrkdwn import fit_units, to_plain_text, to_units
 from bot.search import SearchResponse, SearchResult
 
 TERMINAL_EXCERPT_CHARS = 700

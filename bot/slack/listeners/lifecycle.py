@@ -15,7 +15,7 @@ from slack_bolt.listener.builtins import TokenRevocationListeners
 if TYPE_CHECKING:
     from slack_bolt import App, BoltContext
 
-    from bot.slack_app import Deps
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,13 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from bot import metrics, render
+from bot.observability import metrics
+from bot.render import slack as render
 from bot.search import SearchResponse
-from bot.tokens import is_stopword, words
+from bot.search.tokens import is_stopword, words
 
 if TYPE_CHECKING:
-    from bot.slack_app import Deps
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 

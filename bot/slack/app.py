@@ -1,7 +1,7 @@
 """The Bolt app: built by :func:`create_app` from settings, a search index and the store.
 
-No globals and no network at import; the listeners in :mod:`bot.listeners` only translate
-Slack payloads into searches and results into messages (rendering: :mod:`bot.render`).
+No globals and no network at import; the listeners in :mod:`bot.slack.listeners` only translate
+Slack payloads into searches and results into messages (rendering: :mod:`bot.render.slack`).
 Request signatures are always verified by Bolt (and stale timestamps refused); tests sign
 their requests instead of turning verification off.
 """
@@ -10,63 +10,22 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
-from bot.corpus import Corpus
-from bot.digest import parse_cron
-from bot.digest_fleet import DigestPlan, effective_digest_channel
-from bot.installations import installation_store, oauth_settings, require_credentials
-from bot.listeners import register_listeners
-from bot.outbox import Outbox
-from bot.search import SearchResponse
 from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.slack.deps import Deps, SearchIndex
+from bot.slack.listeners import register_listeners
+from bot.slack.outbox import Outbox
+from bot.slack_api.client import make_web_client
+from bot.slack_api.installations import installation_store, oauth_settings, require_credentials
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 LISTENER_THREADS = 32
-
-
-class SearchIndex(Protocol):
-    """What listeners need from the index: an ``Index`` or a hot-reloading ``LiveIndex``."""
-
-    @property
-    def corpus(self) -> Corpus: ...
-
-    def search(self, query: str, limit: int = 3) -> SearchResponse: ...
-
-
-@dataclass(frozen=True)
-class Deps:
-    settings: Settings
-    index: SearchIndex
-    store: Store
-    outbox: Outbox
-    installations: InstallationStore | None = None  # multi-workspace mode only
-
-    def digest_plan(self, team_id: str | None) -> DigestPlan:
-        """Where and in which zone this workspace's digest goes: its `/hubs digest here|off`
-        choice, else (one workspace only) HUBS_DIGEST_CHANNEL in HUBS_TIMEZONE."""
-        choice = self.store.digest_channel(team_id) if team_id else None
-        timezone = (choice.timezone if choice else None) or self.settings.timezone
-        cron = (choice.cron if choice else None) or self.settings.digest_cron
-        return DigestPlan(effective_digest_channel(self.settings, choice), timezone, cron)
-
-    def next_digest_run(self, plan: DigestPlan, now: datetime | None = None) -> datetime | None:
-        if not plan.channel:
-            return None
-        try:
-            trigger = parse_cron(plan.cron, plan.timezone)
-        except ValueError:
-            return None
-        return trigger.get_next_fire_time(None, now or datetime.now(UTC))
 
 
 def create_app(
@@ -84,7 +43,7 @@ def create_app(
     Over HTTP every request must carry a valid signature. In Socket Mode there is no HTTP
     endpoint to verify (Slack authenticates the WebSocket with the app token), so the signing
     secret is not required there. With SLACK_CLIENT_ID/SECRET set the app serves any
-    workspace that installs it (:mod:`bot.installations`) instead of one token's.
+    workspace that installs it (:mod:`bot.slack_api.installations`) instead of one token's.
 
     Replies Slack cannot take go to ``outbox``; whoever runs the app runs its retry loop
     (``outbox.start``), as `serve` and `socket` do. A caller that already opened the

@@ -28,10 +28,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import InstallationStore
 from sqlalchemy import delete, insert, select, update
 
-from bot import metrics
-from bot.installations import bot_token_for, installation_store
+from bot.observability import metrics
 from bot.settings import Settings
-from bot.slack_client import make_web_client, post_message, slack_error
+from bot.slack_api.client import make_web_client, post_message, slack_error
+from bot.slack_api.installations import bot_token_for, installation_store
 from bot.store import Store, as_utc, outbox
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ one clear sentence instead of a stack trace."""
 
 from __future__ import annotations
 
-from bot.slack_client import post_message, slack_error
+from bot.slack_api.client import post_message, slack_error
 
 __all__ = ["explain", "post_message", "slack_error"]
 

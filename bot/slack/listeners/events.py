@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import render
-from bot.listeners.queries import ask, has_topic, slack_text_to_query
-from bot.listeners.replies import slack_error
+from bot.render import slack as render
+from bot.slack.listeners.queries import ask, has_topic, slack_text_to_query
+from bot.slack.listeners.replies import slack_error
 
 if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot.slack_app import Deps
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 

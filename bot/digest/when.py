@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.mrkdwn import quote_user_text
+from bot.render.mrkdwn import quote_user_text
 
 _DAYS = {
     "mon": "mon", "monday": "mon", "tue": "tue", "tues": "tue", "tuesday": "tue",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from bot.mrkdwn import truncate
+from bot.render.mrkdwn import truncate
 
 Block = dict[str, Any]
 

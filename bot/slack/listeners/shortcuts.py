@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import render
-from bot.blocks import context
-from bot.listeners.queries import ask, slack_text_to_query
-from bot.listeners.replies import explain, slack_error
+from bot.render import slack as render
+from bot.render.blocks import context
+from bot.slack.listeners.queries import ask, slack_text_to_query
+from bot.slack.listeners.replies import explain, slack_error
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, Respond
     from slack_sdk import WebClient
 
-    from bot.slack_app import Deps
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 

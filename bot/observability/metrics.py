@@ -9,7 +9,7 @@ Under gunicorn with several workers each process counts on its own; the server t
 from __future__ import annotations
 
 import json
-import os
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from prometheus_client import (
@@ -42,11 +42,12 @@ OUTBOX = Counter(
 )
 
 
-def exposition() -> tuple[bytes, str]:
-    """The metrics page, merged across worker processes when gunicorn runs several."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+def exposition(multiprocess_dir: Path | None = None) -> tuple[bytes, str]:
+    """The metrics page, merged across worker processes when gunicorn runs several (they
+    share ``multiprocess_dir``, PROMETHEUS_MULTIPROC_DIR)."""
+    if multiprocess_dir is not None:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry, path=str(multiprocess_dir))
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
 

@@ -1,0 +1,1 @@
+"""Logs (key=value, secrets redacted) and Prometheus metrics."""
