@@ -32,18 +32,18 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
-import bm25s
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.corpus import Corpus, Section
 from bot.search.intent import META_WORDS, Intent, PhraseTable
-from bot.search.names import PlaybookNames
+from bot.search.playbooks import MIN_COVERAGE, PlaybookScorer, bm25
 from bot.search.results import SearchResponse, SearchResult
 from bot.search.semantic import Embedder
+from bot.search.spelling import Speller
 from bot.search.tokens import fold, is_stopword, stem, terms, words
 
 log = logging.getLogger(__name__)
@@ -52,15 +52,8 @@ W_PLAYBOOK = 0.25
 W_INTENT = 0.38  # above W_TEXT: a section asked for by name beats one that merely has the words
 W_TEXT = 0.37
 MIN_SCORE = 0.12
-MIN_COVERAGE = 0.5  # a playbook must contain half the topic words (by IDF) to answer
-IDENTIFIED = 0.5  # content alone points at one playbook: its relevance is at least this...
-RUNNER_UP = 0.8  # ...and the next playbook's at most this share of it
-NAMED_BASE = 0.5  # a playbook named by title words: 0.5 + 0.5 x share of its title named
 MAX_QUERY_WORDS = 40
 MAX_ITEMS_PER_RESULT = 2
-TYPO_MIN_LENGTH = 3
-TYPO_MAX_LENGTH = 30
-TYPO_CUTOFF = 80.0
 PREFERENCE_STEP = 1e-4  # ties: the usual section order
 # Link lists and credits echo the names used elsewhere in a playbook ("E11 Bio | ...") without
 # explaining them: their text counts this much unless the question asks for them.
@@ -103,7 +96,9 @@ class Index:
             else None
         )
         self._build_documents()
-        self._build_playbooks()
+        self._playbooks = PlaybookScorer(corpus.playbooks, self._section_docs, self._idf)
+        self._doc_playbook = self._playbooks.doc_playbook
+        del self._section_docs
         self._phrases = PhraseTable.for_headings([s.heading for s in self.sections], aliases, cues)
         heading_ids = {fold(h): i for i, h in enumerate(self._phrases.headings)}
         self._doc_heading = np.array(
@@ -119,12 +114,22 @@ class Index:
         self._heading_preference = np.array(
             [rank.get(fold(s.heading), len(rank)) for s in self.sections], dtype=np.float64
         )
-        self._build_vocabulary()
+        surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
+        for section in self.sections:
+            surface.update(words(f"{section.playbook_title} {section.heading} {section.text}"))
+        for phrase in self._phrases.phrases:
+            surface.update(phrase.split())
+        self._speller = Speller(
+            surface,
+            corpus_stems=set(self._idf),
+            phrase_stems=self._phrases.stems,
+            keep=set(self._phrases.phrases) | self._playbooks.names.known_words,
+        )
 
     @property
     def vocabulary_size(self) -> int:
         """Distinct corpus words available for typo correction."""
-        return self._vocab_size
+        return self._speller.vocabulary_size
 
     # ------------------------------------------------------------------ build
 
@@ -137,7 +142,7 @@ class Index:
             self._item_terms.append(
                 [Counter(terms(f"{item.title or ''} {item.text}")) for item in section.items]
             )
-        self._bm25 = _bm25(docs)
+        self._bm25 = bm25(docs)
         self._n_docs = len(docs)
         df: Counter[str] = Counter()
         for doc in docs:
@@ -147,57 +152,6 @@ class Index:
         self._idf_unknown = math.log(1 + (n + 0.5) / 0.5)
         self._order = np.arange(self._n_docs)
         self._section_docs = docs
-
-    def _build_playbooks(self) -> None:
-        """A second, coarser index: one document per playbook, to tell which playbook a
-        question is about from its content words ("darpa", "daguerreotype")."""
-        playbooks = self.corpus.playbooks
-        self._doc_playbook = np.zeros(self._n_docs, dtype=np.int64)
-        self._playbook_docs: list[np.ndarray] = []
-        vocabularies: list[set[str]] = []
-        playbook_docs: list[list[str]] = []
-        start = 0
-        for p, playbook in enumerate(playbooks):
-            end = start + len(playbook.sections)
-            self._doc_playbook[start:end] = p
-            self._playbook_docs.append(np.arange(start, end))
-            doc = [t for d in self._section_docs[start:end] for t in d]
-            playbook_docs.append(doc or [""])
-            vocabularies.append(set(doc))
-            start = end
-        self._playbook_bm25 = _bm25(playbook_docs)
-        using: Counter[str] = Counter()
-        for vocabulary in vocabularies:
-            using.update(vocabulary)
-        self._names = PlaybookNames(playbooks, vocabularies, using)
-        # a word more than a third of the playbooks use says nothing about which one is meant
-        common = max(2, len(playbooks) // 3)
-        self._general = frozenset(term for term, count in using.items() if count > common)
-        self._title_labels = [fold(p.title) for p in playbooks]
-        del self._section_docs
-
-    def _build_vocabulary(self) -> None:
-        """Surface words of the corpus (and phrases), for typo correction, by length."""
-        surface: set[str] = set()
-        for section in self.sections:
-            surface.update(words(f"{section.playbook_title} {section.heading} {section.text}"))
-        for phrase in self._phrases.phrases:
-            surface.update(phrase.split())
-        surface.update(META_WORDS)  # "playbok" is a typo of a word that is not a topic
-        self._surface = surface
-        self._known_stems = set(self._idf) | self._phrases.stems
-        self._vocab_size = 0
-        # Candidates for a typo share its length (±2) and its first or its last letter:
-        # a typo rarely hits both ends, and this keeps each lookup to a few hundred words.
-        self._vocab_by_first: dict[tuple[int, str], list[str]] = defaultdict(list)
-        self._vocab_by_last: dict[tuple[int, str], list[str]] = defaultdict(list)
-        for word in sorted(surface):
-            if len(word) >= TYPO_MIN_LENGTH and word.isalpha() and not is_stopword(word):
-                self._vocab_size += 1
-                self._vocab_by_first[len(word), word[0]].append(word)
-                self._vocab_by_last[len(word), word[-1]].append(word)
-        self._candidates_cache: dict[tuple[int, str, str], list[str]] = {}
-        self._correction_cache: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ query
 
@@ -217,20 +171,13 @@ class Index:
             all_words = all_words[:MAX_QUERY_WORDS]
             notice = f"long question: only its first {MAX_QUERY_WORDS} words were used"
 
-        corrections: list[tuple[str, str]] = []
-        corrected: list[str] = []
-        all_words = self._join_split_words(all_words, corrections)
-        for word in all_words:
-            fixed = self._correct(word)
-            if fixed and fixed != word:
-                corrections.append((word, fixed))
-            corrected.append(fixed or word)
+        corrected, corrections = self._speller.correct(all_words)
         corrections_t = tuple(dict.fromkeys(corrections))
 
         intent = self._phrases.match(corrected)
-        ignored = META_WORDS | self._names.ambiguous
+        ignored = META_WORDS | self._playbooks.names.ambiguous
         content = [stem(w) for w in corrected if not is_stopword(w) and w not in ignored]
-        named, name_stems = self._named_playbooks(corrected, content)
+        named, name_stems = self._playbooks.named(corrected, content)
         if named:  # "tax credits" names a playbook: "credits" is not Contributors here
             intent.drop_spans_within(name_stems)
         topic_words = {
@@ -242,7 +189,7 @@ class Index:
         }
         topic = [t for t in topic_words if t not in name_stems]
 
-        specific = [t for t in topic if t not in self._general]
+        specific = [t for t in topic if t not in self._playbooks.general]
         if not specific and not named and not (intent.standalone and intent.strength):
             return SearchResponse(
                 query,
@@ -252,7 +199,7 @@ class Index:
                 notice=notice or "only common words: add what the question is about",
             )
 
-        playbook, eligible_playbooks = self._playbook_scores(topic, named)
+        playbook, eligible_playbooks = self._playbooks.scores(topic, named, self._idf_unknown)
         text, coverage, present = self._text_scores(topic)
         semantic = self._semantic_scores(corrected)
         if semantic is not None and topic and not named:
@@ -285,7 +232,7 @@ class Index:
         else:  # found by content: the section holds half the topic (by IDF), or the content
             # points at one playbook clearly and the section is the kind asked for
             own_match = (coverage >= MIN_COVERAGE) | (
-                self._identified(playbook)[self._doc_playbook] & ((head > 0) | (text > 0))
+                self._playbooks.identified(playbook)[self._doc_playbook] & ((head > 0) | (text > 0))
             )
         if semantic is not None and topic:
             own_match = own_match | (semantic >= SEMANTIC_STRONG)
@@ -313,125 +260,11 @@ class Index:
 
     # ------------------------------------------------------------------ parts
 
-    def _named_playbooks(
-        self, query_words: list[str], content: list[str]
-    ) -> tuple[dict[int, float], set[str]]:
-        """Playbooks the question names (→ strength) and the stems that named them."""
-        named: dict[int, float] = {}
-        stems: set[str] = set()
-        for p, forms in self._names.named_by_forms(query_words).items():
-            named[p] = 1.0
-            stems.update(stem(fold(f)) for f in forms)
-        for p, hits in self._names.title_hits(content).items():
-            size = len(self._names.title_terms[p])
-            if len(hits) >= min(2, size):
-                named[p] = max(named.get(p, 0.0), NAMED_BASE + NAMED_BASE * len(hits) / size)
-                stems.update(hits.values())
-        return named, stems
-
-    def _playbook_scores(
-        self, topic: list[str], named: Mapping[int, float]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(playbook relevance 0..1, which playbooks may answer)."""
-        n = len(self.corpus.playbooks)
-        relevance = np.zeros(n)
-        eligible = np.zeros(n, dtype=bool)
-        if topic:
-            total = np.zeros(n)
-            covered = np.zeros(n)
-            idf_total = 0.0
-            for term in topic:
-                idf = self._idf.get(term, self._idf_unknown)
-                idf_total += idf
-                if term not in self._idf:
-                    continue
-                vector = self._playbook_bm25.get_scores([term]).astype(np.float64)
-                total += vector
-                covered += idf * (vector > 0)
-            coverage = covered / idf_total if idf_total else covered
-            top = total.max() if n else 0.0
-            relevance = (total / top if top > 0 else total) * coverage
-            eligible = coverage >= MIN_COVERAGE
-        if named:
-            named_mask = np.zeros(n, dtype=bool)
-            for p, strength in named.items():
-                named_mask[p] = True
-                relevance[p] = max(relevance[p], strength)
-            eligible = named_mask  # naming a playbook narrows to it
-        elif not topic:
-            eligible = np.ones(n, dtype=bool)  # "/hubs pitfalls": every playbook's
-        return relevance, eligible
-
-    def _join_split_words(self, query_words: list[str], corrections: list) -> list[str]:
-        """``buy outs`` → ``buyouts`` when only the joined word is a corpus word."""
-        joined: list[str] = []
-        i = 0
-        while i < len(query_words):
-            word = query_words[i]
-            if i + 1 < len(query_words) and min(len(word), len(query_words[i + 1])) >= 3:
-                both = word + query_words[i + 1]
-                if both in self._surface and not (
-                    stem(word) in self._idf and stem(query_words[i + 1]) in self._idf
-                ):
-                    corrections.append((f"{word} {query_words[i + 1]}", both))
-                    joined.append(both)
-                    i += 2
-                    continue
-            joined.append(word)
-            i += 1
-        return joined
-
     def _semantic_scores(self, query_words: list[str]) -> np.ndarray | None:
         if self._vectors is None or self._embedder is None:
             return None
         vector = self._embedder.embed([" ".join(query_words)])[0]
         return self._embedder.similarities(self._vectors, vector)
-
-    @staticmethod
-    def _identified(relevance: np.ndarray) -> np.ndarray:
-        """The one playbook the content points at clearly (rare words concentrated in it, as
-        "kremer auction" in *Patent Buyouts*), not common words spread over many."""
-        mask = np.zeros(len(relevance), dtype=bool)
-        if len(relevance) == 0:
-            return mask
-        order = np.argsort(-relevance, kind="stable")
-        best = relevance[order[0]]
-        runner_up = relevance[order[1]] if len(order) > 1 else 0.0
-        if best >= IDENTIFIED and runner_up <= RUNNER_UP * best:
-            mask[order[0]] = True
-        return mask
-
-    def _correct(self, word: str) -> str | None:
-        """The corpus word closest to an unknown query word, or None when none is close."""
-        if (
-            not TYPO_MIN_LENGTH <= len(word) <= TYPO_MAX_LENGTH
-            or not word.isalpha()  # "q3", "zq291476xv": codes and numbers, not typos
-            or is_stopword(word)
-            or stem(word) in self._known_stems
-            or word in self._phrases.phrases
-            or word in self._names.known_words  # "fros", "trls": acronyms, not typos
-        ):
-            return None
-        if word in self._correction_cache:
-            return self._correction_cache[word]
-        candidates = self._candidates(len(word), word[0], word[-1])
-        match = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-        fixed = match[0] if match else None
-        if len(self._correction_cache) < 100_000:
-            self._correction_cache[word] = fixed
-        return fixed
-
-    def _candidates(self, length: int, first: str, last: str) -> list[str]:
-        key = (length, first, last)
-        if key not in self._candidates_cache:
-            found: dict[str, None] = {}
-            for n in range(length - 2, length + 3):
-                found.update(dict.fromkeys(self._vocab_by_first.get((n, first), ())))
-                found.update(dict.fromkeys(self._vocab_by_last.get((n, last), ())))
-            if len(self._candidates_cache) > 50_000:
-                self._candidates_cache.clear()
-            self._candidates_cache[key] = list(found)
-        return self._candidates_cache[key]
 
     def _text_scores(
         self, topic: list[str]
@@ -496,11 +329,11 @@ class Index:
         titles look most like the question, then the corpus-wide defaults. Titles, not every
         section label: one fuzzy pass over 1,000 titles is ~1 ms, over 6,000 labels ~7 ms."""
         found = process.extract(
-            fold(query), self._title_labels, scorer=fuzz.WRatio, limit=3, score_cutoff=60
+            fold(query), self._playbooks.title_labels, scorer=fuzz.WRatio, limit=3, score_cutoff=60
         )
         picks: list[Section] = []
         for _, _, p in found:
-            docs = self._playbook_docs[p]
+            docs = self._playbooks.docs[p]
             if len(docs):
                 best = docs[np.argmin(self._heading_preference[docs])]
                 picks.append(self.sections[int(best)])
@@ -516,13 +349,6 @@ class Index:
             return ()
         ranked = np.lexsort((self._order, self._heading_preference))
         return tuple(self.sections[int(i)] for i in ranked[:3])
-
-
-def _bm25(docs: list[list[str]]) -> bm25s.BM25:
-    model = bm25s.BM25()
-    if docs:
-        model.index(docs, show_progress=False)
-    return model
 
 
 def build_index(

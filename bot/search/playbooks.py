@@ -1,0 +1,124 @@
+"""Which playbook a question is about: named (title words, aliases, acronyms: ``names``) or
+pointed at by its content words, scored over one BM25 document per playbook ("darpa",
+"daguerreotype", "kremer" each point at one playbook)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import bm25s
+import numpy as np
+
+from bot.corpus import Playbook
+from bot.search.names import PlaybookNames
+from bot.search.tokens import fold, stem
+
+MIN_COVERAGE = 0.5  # a playbook must contain half the topic words (by IDF) to answer
+IDENTIFIED = 0.5  # content alone points at one playbook: its relevance is at least this...
+RUNNER_UP = 0.8  # ...and the next playbook's at most this share of it
+NAMED_BASE = 0.5  # a playbook named by title words: 0.5 + 0.5 x share of its title named
+
+
+def bm25(docs: list[list[str]]) -> bm25s.BM25:
+    model = bm25s.BM25()
+    if docs:
+        model.index(docs, show_progress=False)
+    return model
+
+
+class PlaybookScorer:
+    def __init__(
+        self,
+        playbooks: Sequence[Playbook],
+        section_docs: Sequence[list[str]],
+        idf: Mapping[str, float],
+    ) -> None:
+        """``section_docs``: each section's terms, in corpus order; ``idf``: per term."""
+        self._n = len(playbooks)
+        self._idf = idf
+        self.doc_playbook = np.zeros(len(section_docs), dtype=np.int64)
+        self.docs: list[np.ndarray] = []
+        vocabularies: list[set[str]] = []
+        playbook_docs: list[list[str]] = []
+        start = 0
+        for p, playbook in enumerate(playbooks):
+            end = start + len(playbook.sections)
+            self.doc_playbook[start:end] = p
+            self.docs.append(np.arange(start, end))
+            doc = [t for d in section_docs[start:end] for t in d]
+            playbook_docs.append(doc or [""])
+            vocabularies.append(set(doc))
+            start = end
+        self._bm25 = bm25(playbook_docs)
+        using: Counter[str] = Counter()
+        for vocabulary in vocabularies:
+            using.update(vocabulary)
+        self.names = PlaybookNames(playbooks, vocabularies, using)
+        # a word more than a third of the playbooks use says nothing about which one is meant
+        common = max(2, len(playbooks) // 3)
+        self.general = frozenset(term for term, count in using.items() if count > common)
+        self.title_labels = [fold(p.title) for p in playbooks]
+
+    def named(
+        self, query_words: list[str], content: list[str]
+    ) -> tuple[dict[int, float], set[str]]:
+        """Playbooks the question names (→ strength) and the stems that named them."""
+        named: dict[int, float] = {}
+        stems: set[str] = set()
+        for p, forms in self.names.named_by_forms(query_words).items():
+            named[p] = 1.0
+            stems.update(stem(fold(f)) for f in forms)
+        for p, hits in self.names.title_hits(content).items():
+            size = len(self.names.title_terms[p])
+            if len(hits) >= min(2, size):
+                named[p] = max(named.get(p, 0.0), NAMED_BASE + NAMED_BASE * len(hits) / size)
+                stems.update(hits.values())
+        return named, stems
+
+    def scores(
+        self, topic: list[str], named: Mapping[int, float], idf_unknown: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(playbook relevance 0..1, which playbooks may answer)."""
+        n = self._n
+        relevance = np.zeros(n)
+        eligible = np.zeros(n, dtype=bool)
+        if topic:
+            total = np.zeros(n)
+            covered = np.zeros(n)
+            idf_total = 0.0
+            for term in topic:
+                idf = self._idf.get(term, idf_unknown)
+                idf_total += idf
+                if term not in self._idf:
+                    continue
+                vector = self._bm25.get_scores([term]).astype(np.float64)
+                total += vector
+                covered += idf * (vector > 0)
+            coverage = covered / idf_total if idf_total else covered
+            top = total.max() if n else 0.0
+            relevance = (total / top if top > 0 else total) * coverage
+            eligible = coverage >= MIN_COVERAGE
+        if named:
+            named_mask = np.zeros(n, dtype=bool)
+            for p, strength in named.items():
+                named_mask[p] = True
+                relevance[p] = max(relevance[p], strength)
+            eligible = named_mask  # naming a playbook narrows to it
+        elif not topic:
+            eligible = np.ones(n, dtype=bool)  # "/hubs pitfalls": every playbook's
+        return relevance, eligible
+
+    @staticmethod
+    def identified(relevance: np.ndarray) -> np.ndarray:
+        """The one playbook the content points at clearly (rare words concentrated in it, as
+        "kremer auction" in *Patent Buyouts*), not common words spread over many."""
+        mask = np.zeros(len(relevance), dtype=bool)
+        if len(relevance) == 0:
+            return mask
+        order = np.argsort(-relevance, kind="stable")
+        best = relevance[order[0]]
+        runner_up = relevance[order[1]] if len(order) > 1 else 0.0
+        if best >= IDENTIFIED and runner_up <= RUNNER_UP * best:
+            mask[order[0]] = True
+        return mask

@@ -1,0 +1,106 @@
+"""Typo correction against the corpus's own words: ``pitfals`` → ``pitfalls``.
+
+An unknown question word is replaced by the closest corpus word (rapidfuzz ``ratio`` ≥ 80) of
+similar length; acronyms, phrase words and stop words are left alone, and ``buy outs`` is
+joined to ``buyouts`` when only the joined word is a corpus word. Candidates share the word's
+length (±2) and its first or last letter: a typo rarely hits both ends, and this keeps each
+lookup to a few hundred words. Results are cached.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz, process
+
+from bot.search.tokens import is_stopword, stem
+
+TYPO_MIN_LENGTH = 3
+TYPO_MAX_LENGTH = 30
+TYPO_CUTOFF = 80.0
+CACHE_LIMIT = 100_000
+
+
+class Speller:
+    def __init__(
+        self, surface: set[str], corpus_stems: set[str], phrase_stems: set[str], keep: set[str]
+    ) -> None:
+        """``surface``: the corpus's words as written; ``corpus_stems`` and ``phrase_stems``:
+        words that need no correction; ``keep``: words never corrected (acronyms, phrases)."""
+        self._surface = surface
+        self._corpus_stems = corpus_stems
+        self._known_stems = corpus_stems | phrase_stems
+        self._keep = keep
+        self.vocabulary_size = 0
+        self._by_first: dict[tuple[int, str], list[str]] = defaultdict(list)
+        self._by_last: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for word in sorted(surface):
+            if len(word) >= TYPO_MIN_LENGTH and word.isalpha() and not is_stopword(word):
+                self.vocabulary_size += 1
+                self._by_first[len(word), word[0]].append(word)
+                self._by_last[len(word), word[-1]].append(word)
+        self._candidates_cache: dict[tuple[int, str, str], list[str]] = {}
+        self._correction_cache: dict[str, str | None] = {}
+
+    def correct(self, words: Sequence[str]) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+        """(the words as searched, the (typed, corrected) pairs), split words joined first."""
+        corrections: list[tuple[str, str]] = []
+        corrected: list[str] = []
+        for word in self._join_split_words(words, corrections):
+            fixed = self._correct(word)
+            if fixed and fixed != word:
+                corrections.append((word, fixed))
+            corrected.append(fixed or word)
+        return corrected, tuple(dict.fromkeys(corrections))
+
+    def _join_split_words(
+        self, words: Sequence[str], corrections: list[tuple[str, str]]
+    ) -> list[str]:
+        joined: list[str] = []
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if i + 1 < len(words) and min(len(word), len(words[i + 1])) >= 3:
+                both = word + words[i + 1]
+                if both in self._surface and not (
+                    stem(word) in self._corpus_stems and stem(words[i + 1]) in self._corpus_stems
+                ):
+                    corrections.append((f"{word} {words[i + 1]}", both))
+                    joined.append(both)
+                    i += 2
+                    continue
+            joined.append(word)
+            i += 1
+        return joined
+
+    def _correct(self, word: str) -> str | None:
+        """The corpus word closest to an unknown query word, or None when none is close."""
+        if (
+            not TYPO_MIN_LENGTH <= len(word) <= TYPO_MAX_LENGTH
+            or not word.isalpha()  # "q3", "zq291476xv": codes and numbers, not typos
+            or is_stopword(word)
+            or stem(word) in self._known_stems
+            or word in self._keep  # "fros", "trls": acronyms, not typos
+        ):
+            return None
+        if word in self._correction_cache:
+            return self._correction_cache[word]
+        candidates = self._candidates(len(word), word[0], word[-1])
+        match = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        fixed = match[0] if match else None
+        if len(self._correction_cache) < CACHE_LIMIT:
+            self._correction_cache[word] = fixed
+        return fixed
+
+    def _candidates(self, length: int, first: str, last: str) -> list[str]:
+        key = (length, first, last)
+        if key not in self._candidates_cache:
+            found: dict[str, None] = {}
+            for n in range(length - 2, length + 3):
+                found.update(dict.fromkeys(self._by_first.get((n, first), ())))
+                found.update(dict.fromkeys(self._by_last.get((n, last), ())))
+            if len(self._candidates_cache) > CACHE_LIMIT // 2:
+                self._candidates_cache.clear()
+            self._candidates_cache[key] = list(found)
+        return self._candidates_cache[key]
