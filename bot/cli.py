@@ -23,12 +23,15 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.corpus import Corpus, NoPlaybooksError, load_corpus, require_playbooks
 from bot.observability.logs import configure_logging
 from bot.render.text import format_response, response_to_dict
-from bot.search import Index, SearchResponse, build_index
+from bot.search import SearchResponse
+
+if TYPE_CHECKING:
+    from bot.search.index import Index
 from bot.search.semantic import SemanticUnavailableError, embedder_for
 from bot.settings import ConfigError, Settings, load_settings
 
@@ -108,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest.set_defaults(handler=_lazy("bot.digest.cli", "cmd_digest"))
 
     reload = commands.add_parser("reload", help="make running servers re-read the corpus")
-    reload.set_defaults(handler=_lazy("bot.slack.server", "cmd_reload"))
+    reload.set_defaults(handler=_lazy("bot.slack.reload", "cmd_reload"))
 
     stats = commands.add_parser("stats", help="top questions, unanswered ones, worst feedback")
     stats.add_argument("--days", type=_int_between(1, 3650), default=30, help="period (default 30)")
@@ -141,6 +144,8 @@ def load_index(settings: Settings) -> Index:
     problems are one summary line, not a log record each (`check` lists them)."""
     corpus = require_playbooks(load_corpus(settings.corpus_dirs))
     _summarise_problems(corpus)
+    from bot.search.index import build_index  # numpy and bm25s: only for commands that search
+
     embedder = embedder_for(settings.semantic)
     return build_index(corpus, settings.aliases, settings.cues, embedder)
 

@@ -36,5 +36,3 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # bm25s logs every index build at DEBUG on its own logger; keep it out of normal output
-    logging.getLogger("bm25s").setLevel(max(level, logging.WARNING))

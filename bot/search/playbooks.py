@@ -4,6 +4,7 @@ pointed at by its content words, scored over one BM25 document per playbook ("da
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -13,6 +14,10 @@ import numpy as np
 from bot.corpus import Playbook
 from bot.search.names import PlaybookNames
 from bot.search.tokens import fold, stem
+
+# bm25s sets its own logger to DEBUG on import and logs every index build there; the search
+# engine is imported lazily (after logging is configured), so quiet it here
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 MIN_COVERAGE = 0.5  # a playbook must contain half the topic words (by IDF) to answer
 IDENTIFIED = 0.5  # content alone points at one playbook: its relevance is at least this...

@@ -18,9 +18,10 @@ import logging
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy only where the extra is used: `check` and `stats` import this module
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class WordLlamaEmbedder:
         threadpool_limits(limits=1, user_api="blas")
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         vectors = self._model.embed(list(texts), norm=True)
         return np.asarray(vectors, dtype=np.float32)
 

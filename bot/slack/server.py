@@ -17,7 +17,6 @@ import logging
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -34,6 +33,7 @@ from bot.corpus import Corpus, load_corpus, require_playbooks
 from bot.search.live import LiveIndex
 from bot.search.semantic import embedder_for
 from bot.settings import Settings
+from bot.slack.reload import pidfile
 from bot.slack_api.installations import require_credentials
 from bot.store import Store
 
@@ -208,34 +208,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if created_metrics_dir is not None:
             shutil.rmtree(created_metrics_dir, ignore_errors=True)
-    return 0
-
-
-def pidfile(settings: Settings, name: str) -> Path:
-    """One per process (serve is per port: two servers on one host must not collide)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return settings.data_dir / f"{name}.pid"
-
-
-def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
-    """Ask running `serve` / `socket` processes on this host to re-read the corpus (for
-    hosts where file watching is not available, or after a bulk change)."""
-    signalled = 0
-    for path in sorted(settings.data_dir.glob("*.pid")):  # serve-<port>.pid, socket.pid
-        name = path.stem
-        try:
-            pid = int(path.read_text().strip())
-            os.kill(pid, signal.SIGHUP)
-        except (OSError, ValueError):
-            continue
-        print(f"asked {name} (pid {pid}) to reload the corpus")
-        signalled += 1
-    if not signalled:
-        print(
-            f"no running hubs-bot serve/socket found (pid files in {settings.data_dir})",
-            file=sys.stderr,
-        )
-        return 1
     return 0
 
 
