@@ -81,6 +81,8 @@ def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
     port = free_port()
+    temporary = tmp_path / "tmp"  # where serve makes its shared metrics directory
+    temporary.mkdir()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": TOKEN,
@@ -88,7 +90,9 @@ def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
         "SLACK_API_URL": fake_slack.base_url,
         "HUBS_DATA_DIR": str(tmp_path),
         "WEB_CONCURRENCY": "2",
+        "TMPDIR": str(temporary),
     }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
         env=env,
@@ -152,11 +156,13 @@ def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
         assert 'hubs_requests_total{kind="slash",status="200"} 6.0' in page
         pid_file = tmp_path / f"serve-{port}.pid"
         assert int(pid_file.read_text()) == server.pid  # for `hubs-bot reload`
+        assert [p.name[:13] for p in temporary.iterdir()] == ["hubs-metrics-"]
     finally:
         server.send_signal(signal.SIGTERM)
         _out, err = server.communicate(timeout=30)
     assert server.returncode == 0, err
     assert TOKEN not in err and SECRET not in err
+    assert list(temporary.iterdir()) == [], "serve left its metrics directory behind"
 
 
 @pytest.mark.parametrize(
