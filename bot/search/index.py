@@ -242,6 +242,14 @@ class Index:
             eligible = np.isin(self._doc_playbook, list(named))
             partial = bool(topic)
         score = np.where(eligible, score, -1.0)
+        # shown scores are a share of what this question could score at best (a bare
+        # "pitfalls" can only match by intent): 1.00 is a perfect match of what was asked
+        possible = (
+            W_PLAYBOOK * bool(topic or named)
+            + W_INTENT * bool(intent.strength)
+            + W_TEXT * bool(topic)
+            + (W_SEMANTIC if semantic is not None and topic else 0.0)
+        )
         results = []
         if eligible.any():
             ranked = np.lexsort((self._order, -score))
@@ -249,7 +257,14 @@ class Index:
                 if not eligible[doc] or (score[doc] < MIN_SCORE and not partial):
                     break
                 results.append(
-                    self._result(int(doc), float(score[doc]), topic, present, intent, topic_words)
+                    self._result(
+                        int(doc),
+                        min(1.0, float(score[doc]) / possible) if possible else 0.0,
+                        topic,
+                        present,
+                        intent,
+                        topic_words,
+                    )
                 )
         only = self.corpus.playbooks[next(iter(named))] if len(named) == 1 else None
         if not results:
