@@ -8,6 +8,7 @@ import pytest
 
 from bot.corpus import Corpus, load_corpus
 from bot.search import MAX_QUERY_WORDS, Index
+from bot.search.tokens import fold
 from tests.conftest import WritePlaybook, best
 
 
@@ -160,3 +161,9 @@ def test_empty_corpus_answers_no_match(tmp_path: Path) -> None:
     index = Index(load_corpus([tmp_path]))
     response = index.search("pitfalls")
     assert response.no_match and response.suggestions == ()
+
+
+@pytest.mark.parametrize("text", ["🄐", "Zürich", "ß", "İstanbul", "ﬁ", "Ⅻ", "ＡＢＣ"])
+def test_folding_is_idempotent(text: str) -> None:
+    """A heading folded twice must be the same key (found by the message property test)."""
+    assert fold(fold(text)) == fold(text)

@@ -20,6 +20,7 @@ from bot.corpus.lint import link_problem, text_link_problem, text_links
 from bot.corpus.model import Item, ItemKind, Link, Section, Severity
 
 LEAD_LINE_MAX_CHARS = 120
+MAX_SLUG_CHARS = 120  # a section key rides in button values (Slack: 2,000 characters)
 _MARKDOWN = MarkdownIt("commonmark")
 
 Report = Callable[[int, str, Severity], None]
@@ -114,7 +115,7 @@ class SectionParser:
     def _unique_slug(self, heading: str, line: int, slugs: dict[str, tuple[str, int]]) -> str:
         """GitHub's rule for repeated anchors (``foo``, ``foo-1``, ``foo-2``), so a key and a
         ``url#anchor`` always name one section; a heading with no letters gets ``section``."""
-        base = slugify(heading) or "section"
+        base = slugify(heading)[:MAX_SLUG_CHARS].rstrip("-") or "section"
         slug, n = base, 0
         while slug in slugs:
             n += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from bot.render.mrkdwn import truncate
+from bot.render.mrkdwn import escape, truncate
 
 Block = dict[str, Any]
 
@@ -92,9 +92,25 @@ def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
 
 
 def fallback_text(text: str) -> str:
-    """The notification / screen-reader text every message carries beside its blocks."""
+    """The notification / screen-reader text every message carries beside its blocks, from
+    raw (unescaped) text: escaped exactly like block text, so a title or question holding
+    ``<!channel>`` or ``<@U…>`` pings nobody from a notification either."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= MAX_FALLBACK_TEXT else flat[: MAX_FALLBACK_TEXT - 1] + "…"
+    if len(flat) > MAX_FALLBACK_TEXT // 2:  # escaping may lengthen it (&amp;)
+        flat = flat[: MAX_FALLBACK_TEXT // 2 - 1] + "…"
+    return escape(flat)
+
+
+def json_value(data: dict[str, Any], shrink: str) -> str:
+    """A button value as JSON, within Slack's 2,000 characters whatever the text in it:
+    ``data[shrink]`` (the question) is shortened until it fits (quotes and backslashes double
+    in JSON, so a character count alone does not bound it)."""
+    text = str(data[shrink])
+    while True:
+        value = json.dumps({**data, shrink: text}, ensure_ascii=False)
+        if len(value) <= MAX_BUTTON_VALUE or not text:
+            return value
+        text = text[: max(0, len(text) - (len(value) - MAX_BUTTON_VALUE) - 1)]
 
 
 def fit_message(blocks: list[Block]) -> list[Block]:

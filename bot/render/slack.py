@@ -84,7 +84,7 @@ def render_digest_message(
 
 def result_state(query: str, rank: int) -> str:
     """What a button needs to rebuild an answer: the question and which result, not text."""
-    return json.dumps({"q": query[:MAX_QUERY_IN_BUTTON], "n": rank}, ensure_ascii=False)
+    return bk.json_value({"q": query[:MAX_QUERY_IN_BUTTON], "n": rank}, shrink="q")
 
 
 def parse_result_state(value: str) -> tuple[str, int]:
@@ -94,7 +94,7 @@ def parse_result_state(value: str) -> tuple[str, int]:
 
 def feedback_buttons(query: str, section: Section) -> list[dict]:
     """👍 / 👎 on an answer, carrying the question and the section they judge."""
-    state = json.dumps({"q": query[:200], "k": section.key}, ensure_ascii=False)
+    state = bk.json_value({"q": query[:200], "k": section.key}, shrink="q")
     return [
         bk.button("👍", f"{ACTION_FEEDBACK}_up", state),
         bk.button("👎", f"{ACTION_FEEDBACK}_down", state),
@@ -179,15 +179,22 @@ def answer_message(
     return text, bk.fit_message(blocks)
 
 
+def _flat(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def no_match_message(response: SearchResponse) -> Message:
     """Nothing matched: say so kindly, show how to ask, offer the nearest sections."""
     asked = quote_user_text(response.query, 120)
     if response.notice == "empty" or not response.query:
-        lead = "What would you like to know? Ask about anything in the playbooks."
+        lead = plain = "What would you like to know? Ask about anything in the playbooks."
     elif response.notice:
         lead = f"I can't search for “{asked}”: {escape(response.notice)}."
+        plain = f'I can\'t search for "{_flat(response.query)}": {response.notice}.'
     else:
         lead = f"Nothing in the playbooks matches “{asked}”."
+        plain = f'Nothing in the playbooks matches "{_flat(response.query)}".'
     blocks: list[bk.Block] = [
         bk.section(lead),
         bk.context("Try: `/hubs list` · `/hubs pitfalls` · `/hubs case study` · `/hubs help`"),
@@ -203,7 +210,7 @@ def no_match_message(response: SearchResponse) -> Message:
                 )
             )
         )
-    return bk.fallback_text(lead.replace("“", '"').replace("”", '"')), blocks
+    return bk.fallback_text(plain), blocks
 
 
 def section_message(section: Section, *, with_actions: bool = True) -> Message:
@@ -243,7 +250,7 @@ def references_for(result: SearchResult, question: str, corpus: Corpus) -> list[
 
 def thread_reply(response: SearchResponse, corpus: Corpus) -> Message:
     """A visible reply in a thread: the best passage(s) and their references."""
-    footer = bk.context("Ask me in any thread: `@hubs <question>` · `/hubs help`")
+    footer = bk.context("Ask me in any thread: `@hubs &lt;question&gt;` · `/hubs help`")
     if response.no_match:
         text, blocks = no_match_message(response)
         return text, [*blocks[:1], *_suggestion_lines(response.suggestions), footer]

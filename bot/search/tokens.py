@@ -39,8 +39,10 @@ _STEMMER = Stemmer.Stemmer("english")
 
 
 def fold(text: str) -> str:
-    """Case-fold and strip accents, so ``Zürich`` and ``zurich`` are one word."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Case-fold and strip accents, so ``Zürich`` and ``zurich`` are one word. Idempotent:
+    compatibility decomposition can itself produce capitals (``🄐`` → ``(A)``), so it comes
+    before the case fold."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
