@@ -60,16 +60,34 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hubs-bot")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hubs-bot",
         description="Search a corpus of Markdown playbooks from the terminal or from Slack.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument("--version", action="version", version=f"hubs-bot {_version()}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="hubs-bot's own debug lines on stderr"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    corpus_opt = _Parser(add_help=False)
+    # -v also after the subcommand (`hubs-bot ask -v pitfalls`); SUPPRESS keeps the top-level
+    # value when the subcommand's is not given
+    verbose_opt = _Parser(add_help=False)
+    verbose_opt.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    corpus_opt = _Parser(add_help=False, parents=[verbose_opt])
     corpus_opt.add_argument(
         "--corpus",
         action="append",
@@ -110,10 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--force", action="store_true", help="post even if this week is done")
     digest.set_defaults(handler=_lazy("bot.digest.cli", "cmd_digest"))
 
-    reload = commands.add_parser("reload", help="make running servers re-read the corpus")
+    reload = commands.add_parser(
+        "reload", parents=[verbose_opt], help="make running servers re-read the corpus"
+    )
     reload.set_defaults(handler=_lazy("bot.slack.reload", "cmd_reload"))
 
-    stats = commands.add_parser("stats", help="top questions, unanswered ones, worst feedback")
+    stats = commands.add_parser(
+        "stats", parents=[verbose_opt], help="top questions, unanswered ones, worst feedback"
+    )
     stats.add_argument("--days", type=_int_between(1, 3650), default=30, help="period (default 30)")
     stats.add_argument("--format", choices=("text", "csv", "json"), default="text")
     stats.set_defaults(handler=_lazy("bot.stats", "cmd_stats"))
@@ -160,6 +182,13 @@ def _summarise_problems(corpus: Corpus) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.query and sys.stdin.isatty():  # not a pipe: nobody is about to type a batch
+        print(
+            'usage: hubs-bot ask QUESTION  (e.g. hubs-bot ask "pitfalls"), or pipe one '
+            "question per line into hubs-bot ask",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     index = load_index(settings)
     limit = args.limit or settings.result_limit
     if args.query:
@@ -206,7 +235,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
+    configure_logging(logging.WARNING)
+    if args.verbose:  # hubs-bot's own debug lines, not every parser's and library's
+        logging.getLogger("bot").setLevel(logging.DEBUG)
     try:
         settings = load_settings().with_corpus(getattr(args, "corpus", []))
         return args.handler(args, settings)

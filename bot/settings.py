@@ -74,10 +74,14 @@ class Settings:
         )
 
     def require(self, *names: str) -> None:
-        """Fail with one line naming the first missing secret, e.g. SLACK_BOT_TOKEN."""
-        for name in names:
-            if not getattr(self, name.lower(), None):
-                raise ConfigError(f"{name} is not set; export it in the environment")
+        """Fail with one line naming every missing secret at once (one run, not one per
+        variable), e.g. ``SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set``."""
+        missing = [name for name in names if not getattr(self, name.lower(), None)]
+        if len(missing) == 1:
+            raise ConfigError(f"{missing[0]} is not set; export it in the environment")
+        if missing:
+            listed = ", ".join(missing[:-1]) + f" and {missing[-1]}"
+            raise ConfigError(f"{listed} are not set; export them in the environment")
 
 
 def default_data_dir() -> Path:

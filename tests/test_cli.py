@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -127,3 +129,44 @@ def test_ask_says_what_it_corrected(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert out.splitlines()[0] == "note: searched for 'china pilot zones' ('chna' → 'china')"
     assert "Regional Innovation Hubs › Case study" in out.splitlines()[1]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert re.fullmatch(r"hubs-bot \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("argv", [["-v", "ask", "pitfalls"], ["ask", "-v", "pitfalls"]])
+def test_verbose_shows_our_debug_lines_only(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "bot.search.index: index built" in err
+    assert "markdown_it" not in err and "bm25s" not in err
+
+
+def test_ask_without_a_question_on_a_terminal_says_how(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    assert main(["ask"]) == 2
+    assert capsys.readouterr().err.startswith("usage: hubs-bot ask QUESTION")
+
+
+def test_every_missing_secret_is_named_at_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["socket"]) == 2
+    assert capsys.readouterr().err == (
+        "hubs-bot: SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set; export them in the "
+        "environment\n"
+    )

@@ -104,7 +104,7 @@ def _commands() -> list[tuple[str, argparse.ArgumentParser]]:
         for name, sub in _commands()
         for action in sub._actions
         for option in action.option_strings
-        if option.startswith("--") and option != "--help"
+        if option.startswith("--") and option != "--help" and action.help != argparse.SUPPRESS
     ]
     + [(name, "") for name, _ in _commands()],
 )
@@ -114,6 +114,20 @@ def test_every_command_and_flag_is_documented(command: str, flag: str) -> None:
     assert lines, f"`hubs-bot {command}` is missing from the README"
     if flag:
         assert any(flag in line for line in lines), f"hubs-bot {command} {flag} is undocumented"
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        option
+        for action in build_parser()._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    ],
+)
+def test_every_global_flag_is_documented(flag: str) -> None:
+    """--version, and -v/--verbose (accepted before or after the subcommand)."""
+    assert flag in _section("## Using it from the terminal"), f"{flag} is undocumented"
 
 
 def _modules() -> list[Path]:

@@ -222,6 +222,8 @@ def _forget_worker_metrics(_server: object, worker: object) -> None:
 def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    if not settings.oauth_enabled:  # name every missing secret in one run
+        settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     require_credentials(settings, socket_mode=True)
     settings.require("SLACK_APP_TOKEN")
     app, _store, index = build_runtime(settings, socket_mode=True)
