@@ -203,9 +203,24 @@ def test_reload_signals_running_servers(
     monkeypatch.setenv("HUBS_DATA_DIR", str(tmp_path))
     assert main(["reload"]) == 1
     assert "no running hubs-bot serve/socket found" in capsys.readouterr().err
-    stand_in = subprocess.Popen(["sleep", "30"])  # SIGHUP ends `sleep`: proof it was sent
+    stranger = subprocess.Popen(["sleep", "30"])  # a pid a stale file may name by now
+    stale = tmp_path / "serve-3001.pid"
+    stale.write_text(f"{stranger.pid}\n")
+    # a stand-in whose command line names hubs-bot; SIGHUP ends it: proof it was sent
+    stand_in = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)", "hubs-bot-stand-in"]
+    )
     (tmp_path / "serve-3000.pid").write_text(f"{stand_in.pid}\n")
-    assert main(["reload"]) == 0
-    out = capsys.readouterr().out
-    assert out == f"asked serve-3000 (pid {stand_in.pid}) to reload the corpus\n"
-    assert stand_in.wait(timeout=10) == -signal.SIGHUP
+    try:
+        assert main(["reload"]) == 0
+        out = capsys.readouterr().out
+        assert out == (
+            f"asked serve-3000 (pid {stand_in.pid}) to reload the corpus\n"
+            f"{stale} names pid {stranger.pid}, which is not a running hubs-bot: removed it\n"
+        )
+        assert stand_in.wait(timeout=10) == -signal.SIGHUP
+        assert stranger.poll() is None, "a process that is not hubs-bot was signalled"
+        assert not stale.exists()
+    finally:
+        stranger.kill()
+        stand_in.kill()
