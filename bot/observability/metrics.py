@@ -34,6 +34,9 @@ QUESTIONS = Counter("hubs_questions_total", "Questions answered, by source", ["s
 SLACK_ERRORS = Counter(
     "hubs_slack_api_errors_total", "Slack Web API errors after retries", ["method", "error"]
 )
+APP_RATE_LIMITED = Counter(
+    "hubs_app_rate_limited", "Minutes in which Slack held back the app's events (app_rate_limited)"
+)
 DIGEST_POSTS = Counter("hubs_digest_posts_total", "Weekly digest post attempts", ["outcome"])
 OUTBOX = Counter(
     "hubs_outbox_total",

@@ -75,3 +75,14 @@ def test_more_like_this_with_a_single_playbook(slack_app: SlackApp) -> None:
     slack_app.action("more_like_this", "regional-innovation-hubs#case-study")
     (reply,) = slack_app.fake.wait_for("response_url")
     assert reply.params["text"] == "No other playbook has a Case study section yet."
+
+
+def test_open_full_section_after_the_trigger_expired_sends_it_privately(
+    slack_app: SlackApp,
+) -> None:
+    slack_app.fake.fail("views.open", error="expired_trigger_id")
+    slack_app.action("open_section", "regional-innovation-hubs#when-to-use")
+    (reply,) = slack_app.fake.wait_for("response_url")
+    assert reply.params["response_type"] == "ephemeral"
+    assert reply.params["text"] == "When to use — Regional Innovation Hubs"
+    assert "Osceola County" in json.dumps(reply.params["blocks"])

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
+
+import pytest
 
 from tests.slack.conftest import CHANNEL, USER, SlackApp
 
@@ -132,12 +135,23 @@ def test_message_shortcut_answers_in_the_thread(slack_app: SlackApp) -> None:
     assert "Case study" in post.params["text"]
 
 
-def test_message_shortcut_where_the_bot_is_absent_answers_privately(slack_app: SlackApp) -> None:
-    slack_app.fake.fail("chat.postMessage", error="not_in_channel")
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        ("not_in_channel", "I'm not in this channel."),
+        ("restricted_action", "Only some people can post in this channel"),  # announcements
+        ("restricted_action_read_only_channel", "This channel is read-only for me."),
+    ],
+)
+def test_message_shortcut_where_the_bot_cannot_post_answers_privately(
+    slack_app: SlackApp, error: str, reason: str
+) -> None:
+    slack_app.fake.fail("chat.postMessage", error=error)
     slack_app.shortcut({"ts": "2.0", "text": "yozma"})
     (reply,) = slack_app.fake.wait_for("response_url")
     assert reply.params["response_type"] == "ephemeral"
-    assert "Only you can see this answer." in json.dumps(reply.params["blocks"])
+    notes = json.dumps(reply.params["blocks"])
+    assert "Only you can see this answer." in notes and reason in notes
 
 
 def test_app_home_is_published(slack_app: SlackApp) -> None:
@@ -150,3 +164,76 @@ def test_app_home_is_published(slack_app: SlackApp) -> None:
     assert call.params["user_id"] == USER and view["type"] == "home"
     text = json.dumps(view)
     assert "Regional Innovation Hubs* (6 sections)" in text and "Catalytic" in text
+
+
+def test_a_direct_message_with_a_file_attached_is_answered(slack_app: SlackApp) -> None:
+    """Slack's documented shape for a DM with a file: subtype file_share, files[], a user."""
+    slack_app.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel_type": "im",
+            "user": USER,
+            "text": "yozma",
+            "files": [{"id": "F0123", "name": "notes.pdf", "mimetype": "application/pdf"}],
+            "upload": False,
+            "ts": "1.9",
+            "channel": "D123",
+        }
+    )
+    (post,) = slack_app.fake.wait_for("chat.postMessage")
+    assert post.params["channel"] == "D123"
+    assert "Potential pitfalls" in post.params["text"]
+
+
+def test_a_thread_reply_also_sent_to_the_channel_is_answered(slack_app: SlackApp) -> None:
+    slack_app.event(
+        {
+            **mention("<@UBOT> yozma", ts="2.1", thread_ts="2.0"),
+            "subtype": "thread_broadcast",
+            "root": {"ts": "2.0", "text": "Planning the hub"},
+        }
+    )
+    (post,) = slack_app.fake.wait_for("chat.postMessage")
+    assert post.params["thread_ts"] == "2.0"
+
+
+def test_edits_and_other_subtypes_are_not_answered(slack_app: SlackApp) -> None:
+    for n, subtype in enumerate(("message_changed", "message_deleted", "channel_join")):
+        slack_app.event(
+            {
+                "type": "message",
+                "subtype": subtype,
+                "channel_type": "im",
+                "user": USER,
+                "text": "pitfalls",
+                "ts": f"3.{n}",
+                "channel": "D123",
+            },
+            event_id=f"EvSub{n}",
+        )
+    slack_app.event(mention("<@UBOT> pitfalls", ts="3.9"), event_id="EvAfter")
+    (post,) = slack_app.fake.wait_for("chat.postMessage")
+    assert post.params["thread_ts"] == "3.9"  # only the mention sent after them
+
+
+def test_app_rate_limited_is_acknowledged_logged_and_counted(
+    slack_app: SlackApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack's documented payload: its own top-level type, the minute as epoch seconds."""
+    body = json.dumps(
+        {
+            "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
+            "type": "app_rate_limited",
+            "team_id": "T1",
+            "minute_rate_limited": 1518467820,
+            "api_app_id": "A1",
+        }
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.slack.listeners.rate_limits"):
+        reply = slack_app.post(body, "application/json")
+    assert reply.status == 200
+    (record,) = [r for r in caplog.records if "rate-limited" in r.getMessage()]
+    assert record.minute == "2018-02-12T20:37:00+00:00"  # type: ignore[attr-defined]
+    page = slack_app.get("/metrics").body
+    assert "hubs_app_rate_limited_total 1.0" in page

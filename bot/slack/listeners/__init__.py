@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.slack.listeners import actions, commands, events, home, lifecycle, respond, shortcuts
+from bot.slack.listeners import (
+    actions,
+    commands,
+    events,
+    home,
+    lifecycle,
+    rate_limits,
+    respond,
+    shortcuts,
+)
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -14,6 +23,7 @@ if TYPE_CHECKING:
 
 def register_listeners(app: App, deps: Deps) -> None:
     respond.register(app)
+    rate_limits.register(app)
     commands.register(app, deps)
     events.register(app, deps)
     actions.register(app, deps)

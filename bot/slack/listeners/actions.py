@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GONE = "That part of the playbooks has changed since; ask again with `/hubs`."
+EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 
 
 def section_or_gone(deps: Deps, key: str, respond: Respond) -> Section | None:
@@ -80,7 +81,15 @@ def register(app: App, deps: Deps) -> None:
         section = section_or_gone(deps, action["value"], respond)
         if section is None:
             return
-        client.views_open(trigger_id=body["trigger_id"], view=render.section_modal(section))
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=render.section_modal(section))
+        except SlackApiError as exc:
+            if slack_error(exc) not in EXPIRED_TRIGGER:
+                raise
+            # a click answered after its 3-second trigger: the section privately instead
+            log.info("trigger expired; section sent privately", extra={"key": section.key})
+            text, blocks = render.section_message(section)
+            respond(response_type="ephemeral", text=text, blocks=blocks)
 
     @app.action(render.SUGGESTION_PATTERN)
     def suggestion(ack: Ack, action: dict[str, Any], respond: Respond) -> None:

@@ -41,10 +41,16 @@ def first_time(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> bool:
     return True
 
 
+# Messages people write: no subtype, or one of these (a file attached, a thread reply also
+# sent to the channel, /me). Every other subtype is an edit, a deletion, a join, a bot...
+PEOPLES_SUBTYPES = frozenset({None, "file_share", "thread_broadcast", "me_message"})
+
+
 def from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    """Not a person's message: an allow-list of subtypes, not "has a subtype"."""
     return bool(
         event.get("bot_id")
-        or event.get("subtype")
+        or event.get("subtype") not in PEOPLES_SUBTYPES
         or (bot_user_id and event.get("user") == bot_user_id)
     )
 

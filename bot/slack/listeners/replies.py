@@ -11,6 +11,11 @@ USER_FIXABLE = {
     "not_in_channel": "I'm not in this channel. Invite me with `/invite @hubs`, then try again.",
     "channel_not_found": "I can't see this channel. Invite me with `/invite @hubs` first.",
     "is_archived": "This channel is archived, so I can't post in it.",
+    # announcement-only and other restricted channels: Slack's variants of "not here"
+    "restricted_action": "Only some people can post in this channel, so I can't reply here.",
+    "restricted_action_read_only_channel": "This channel is read-only for me.",
+    "restricted_action_thread_only_channel": "This channel takes replies in threads only.",
+    "restricted_action_non_threadable_channel": "This channel takes no thread replies.",
 }
 
 
