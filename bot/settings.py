@@ -52,7 +52,7 @@ class Settings:
     # additions to the built-in alias and cue tables (bot/search/intent.py), by heading
     aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
     cues: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    semantic: str = "auto"  # auto: on when the [semantic] extra is installed; on; off
+    semantic: str = "off"  # the [semantic] extra: off (default); on (required); auto (if installed)
     metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR: workers' shared metrics
 
     @property
@@ -203,7 +203,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         semantic=_choice(
             "HUBS_SEMANTIC",
-            env.get("HUBS_SEMANTIC") or search_cfg.get("semantic", "auto"),
+            env.get("HUBS_SEMANTIC") or search_cfg.get("semantic", "off"),
             ("auto", "on", "off"),
         ),
     )

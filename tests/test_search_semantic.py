@@ -69,6 +69,7 @@ def test_named_playbooks_and_section_names_do_not_depend_on_it(
 
 
 def test_the_setting_chooses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings({}).semantic == "off"  # installed or not, off unless asked for
     assert embedder_for("off") is None
     assert embedder_for("auto") is load_embedder()
     monkeypatch.setattr("bot.search.semantic.available", lambda: False)

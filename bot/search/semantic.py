@@ -5,8 +5,8 @@ fading; static embeddings can, in microseconds on the CPU. WordLlama (MIT) ships
 its wheel, so it loads offline — but its loader looks for the tokenizer in the wrong folder and
 then calls the network, so it is pointed at its own package directory with downloads disabled.
 
-It is an extra (``pip install "hubs-bot[semantic]"``), on when installed unless
-``HUBS_SEMANTIC=off``: it did not meet the bar for being on by default (see the README's search
+It is an extra (``pip install "hubs-bot[semantic]"``) turned on with ``HUBS_SEMANTIC=on`` (or
+``auto``: when installed): it did not meet the bar for being on by default (see the README's search
 quality section for the measured gain, latency and memory). Loading it limits BLAS to one
 thread for the process (threadpoolctl): a multithreaded BLAS made a 6,000-section similarity
 ~7 ms.
