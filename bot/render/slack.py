@@ -36,6 +36,7 @@ EXAMPLES = ("pitfalls", "case study china", "when to use", "who wrote this", "fu
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 Message = tuple[str, list[bk.Block]]
+THREAD_CHARS = 600  # a thread reply is read by everyone in the thread: the matching items only
 
 
 def passage_mrkdwn(item: Item | None, section: Section, limit: int = PASSAGE_CHARS) -> str:
@@ -258,11 +259,12 @@ def thread_reply(response: SearchResponse, corpus: Corpus) -> Message:
     section = result.section
     label = f"*{escape(section.playbook_title)} › {escape(section.heading)}*"
     items = result.items[:2] if len(result.items) < len(section.items) else ()
-    body = "\n\n".join(passage_mrkdwn(item, section, 1_300) for item in items) or (
-        passage_mrkdwn(None, section, 2_600)
-    )
+    body = "\n\n".join(
+        passage_mrkdwn(item, section, THREAD_CHARS // len(items)) for item in items
+    ) or passage_mrkdwn(None, section, THREAD_CHARS)
     blocks: list[bk.Block] = [bk.section(f"{label}\n{body}")]
-    refs = references_for(result, response.query, corpus)
+    # each link once: those already in the passage are not listed again
+    refs = [r for r in references_for(result, response.query, corpus) if r.url not in body]
     if refs:
         lines = "\n".join(f"• {link(r.url, r.text)}" for r in refs)
         blocks.append(bk.section(f"*References*\n{lines}"))
