@@ -162,3 +162,13 @@ def test_stats_names_the_kind_of_each_unanswered_question(
     assert data["no_match_kinds"] == {
         "zeppelin maintenance": "unknown words: zeppelin, maintenance"
     }
+
+
+def test_no_match_suggestions_are_the_sections_nearest_the_words(index: Index) -> None:
+    """Not the same three whatever was asked: sections holding the question's words first."""
+    daguerreotype = index.search("zebra quantum daguerreotype crossword")
+    tax = index.search("zebra quantum payroll withholding deduction crossword")
+    assert daguerreotype.no_match and tax.no_match
+    assert daguerreotype.suggestions[0].playbook_slug == "patent-buyouts"
+    assert daguerreotype.suggestions != tax.suggestions
+    assert len(daguerreotype.suggestions) == 3

@@ -205,7 +205,7 @@ class Index:
         if semantic is not None and topic and not named:
             if float(semantic.max()) < SEMANTIC_FLOOR:  # like nothing in the playbooks
                 return SearchResponse(
-                    query, (), corrections_t, self._suggestions(query), None, notice
+                    query, (), corrections_t, self._suggestions(query, text), None, notice
                 )
             strong = semantic >= SEMANTIC_STRONG
             eligible_playbooks = eligible_playbooks.copy()
@@ -268,7 +268,9 @@ class Index:
                 )
         only = self.corpus.playbooks[next(iter(named))] if len(named) == 1 else None
         if not results:
-            return SearchResponse(query, (), corrections_t, self._suggestions(query), only, notice)
+            return SearchResponse(
+                query, (), corrections_t, self._suggestions(query, text), only, notice
+            )
         return SearchResponse(
             query, tuple(results), corrections_t, (), only, notice, partial=partial
         )
@@ -339,19 +341,25 @@ class Index:
             intent_typed=typed if typed and typed != phrase else None,
         )
 
-    def _suggestions(self, query: str) -> tuple[Section, ...]:
-        """Up to three sections to offer after a miss: the overview of the playbooks whose
-        titles look most like the question, then the corpus-wide defaults. Titles, not every
-        section label: one fuzzy pass over 1,000 titles is ~1 ms, over 6,000 labels ~7 ms."""
+    def _suggestions(self, query: str, text: np.ndarray | None = None) -> tuple[Section, ...]:
+        """Up to three sections to offer after a miss, nearest first: those holding the most
+        of the question's words (below the bar to answer, but the nearest there are), then
+        the overview of the playbooks whose titles look most like the question, then the
+        corpus-wide defaults. Titles, not every section label: one fuzzy pass over 1,000
+        titles is ~1 ms, over 6,000 labels ~7 ms."""
+        picks: list[Section] = []
+        if text is not None and text.any():
+            nearest = np.lexsort((self._order, -text))[:3]
+            picks.extend(self.sections[int(d)] for d in nearest if text[d] > 0)
         found = process.extract(
             fold(query), self._playbooks.title_labels, scorer=fuzz.WRatio, limit=3, score_cutoff=60
         )
-        picks: list[Section] = []
         for _, _, p in found:
             docs = self._playbooks.docs[p]
-            if len(docs):
-                best = docs[np.argmin(self._heading_preference[docs])]
-                picks.append(self.sections[int(best)])
+            if len(docs) and len(picks) < 3:
+                best = self.sections[int(docs[np.argmin(self._heading_preference[docs])])]
+                if best not in picks:
+                    picks.append(best)
         for section in self._default_suggestions():
             if len(picks) == 3:
                 break
