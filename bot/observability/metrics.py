@@ -44,6 +44,16 @@ OUTBOX = Counter(
     ["outcome"],
 )
 
+# Every series whose labels are known in advance starts at zero, so /metrics lists it from the
+# first scrape and a dashboard or alert never sees "no data" where it means 0.
+for _source in ("slash", "mention", "dm", "shortcut"):
+    for _matched in ("yes", "no"):
+        QUESTIONS.labels(_source, _matched)
+for _outcome in ("posted", "failed"):
+    DIGEST_POSTS.labels(_outcome)
+for _outcome in ("queued", "delivered", "dead"):
+    OUTBOX.labels(_outcome)
+
 
 def exposition(multiprocess_dir: Path | None = None) -> tuple[bytes, str]:
     """The metrics page, merged across worker processes when gunicorn runs several (they

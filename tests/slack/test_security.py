@@ -82,3 +82,15 @@ def test_metrics_count_requests_by_kind_without_user_text(slack_app: SlackApp) -
     assert 'hubs_request_seconds_bucket{kind="slash",le="0.05"}' in reply.body
     assert 'hubs_questions_total{matched="no",source="slash"}' in reply.body
     assert "zebra" not in reply.body
+
+
+def test_metrics_list_every_known_series_from_the_start(slack_app: SlackApp) -> None:
+    """Zeros, not absence, before anything happened: alerts on `== 0` work from the start."""
+    page = slack_app.get("/metrics").body
+    for series in (
+        'hubs_questions_total{matched="no",source="dm"}',
+        'hubs_outbox_total{outcome="dead"}',
+        'hubs_digest_posts_total{outcome="failed"}',
+        "hubs_app_rate_limited_total",
+    ):
+        assert series in page, series
