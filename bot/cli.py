@@ -38,6 +38,7 @@ from bot.settings import ConfigError, Settings, load_settings
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+LONG_RUNNING = frozenset({"serve", "socket", "clock"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -235,7 +236,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(logging.WARNING)
+    # servers log what they do (start, requests, posts) at INFO; one-shot commands only
+    # what went wrong
+    configure_logging(logging.INFO if args.command in LONG_RUNNING else logging.WARNING)
     if args.verbose:  # hubs-bot's own debug lines, not every parser's and library's
         logging.getLogger("bot").setLevel(logging.DEBUG)
     try:

@@ -104,7 +104,7 @@ def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
         start_http_server(settings.clock_metrics_port)
     outcomes = digest.tick()  # catch up on this week if its time has passed
     next_run = digest.trigger.get_next_fire_time(None, datetime.now(UTC))
-    log.warning(
+    log.info(
         "clock started",
         extra={
             "channels": len(outcomes),
@@ -115,7 +115,7 @@ def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
         },
     )
     if not outcomes:
-        log.warning(
+        log.info(
             "no digest channel yet: set HUBS_DIGEST_CHANNEL or run `/hubs digest here` in Slack"
         )
     scheduler.start()  # blocks until SIGTERM/SIGINT

@@ -36,3 +36,10 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Bolt reads SLACK_BOT_TOKEN itself and warns that it goes unused beside our configured
+    # client (which carries that very token), once per worker: noise, not a problem
+    logging.getLogger("slack_bolt.App").addFilter(_unused_token_notice)
+
+
+def _unused_token_notice(record: logging.LogRecord) -> bool:
+    return "`token` will be unused" not in record.getMessage()

@@ -199,7 +199,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             return build_wsgi(app, store, lambda: index.corpus, metrics_dir)
 
     mode = "multi-workspace (OAuth)" if settings.oauth_enabled else "single workspace"
-    log.warning(
+    log.info(
         "serving Slack on HTTP",
         extra={"port": port, "workers": settings.web_workers, "mode": mode},
     )
@@ -230,6 +230,6 @@ def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGHUP, lambda _signum, _frame: index.reload())
     pid_path = pidfile(settings, "socket")
     pid_path.write_text(f"{os.getpid()}\n")
-    log.warning("connecting to Slack over Socket Mode")
+    log.info("connecting to Slack over Socket Mode")
     SocketModeHandler(app, settings.slack_app_token).start()
     return 0

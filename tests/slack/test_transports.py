@@ -163,6 +163,8 @@ def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
     assert server.returncode == 0, err
     assert TOKEN not in err and SECRET not in err
     assert list(temporary.iterdir()) == [], "serve left its metrics directory behind"
+    assert "INFO bot.slack.server: serving Slack on HTTP" in err
+    assert " WARNING " not in err and " ERROR " not in err, err  # a normal run is quiet
 
 
 @pytest.mark.parametrize(
