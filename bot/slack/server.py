@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -40,6 +40,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+DRAIN_TIMEOUT_S = 25.0  # within the 30 s most orchestrators wait after SIGTERM
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 
@@ -228,8 +229,33 @@ def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
     settings.require("SLACK_APP_TOKEN")
     app, _store, index = build_runtime(settings, socket_mode=True)
     signal.signal(signal.SIGHUP, lambda _signum, _frame: index.reload())
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop_socket_mode(handler, app))
     pid_path = pidfile(settings, "socket")
     pid_path.write_text(f"{os.getpid()}\n")
     log.info("connecting to Slack over Socket Mode")
-    SocketModeHandler(app, settings.slack_app_token).start()
+    try:
+        handler.start()
+    finally:
+        pid_path.unlink(missing_ok=True)
     return 0
+
+
+def stop_socket_mode(handler: Any, app: App, timeout_s: float = DRAIN_TIMEOUT_S) -> NoReturn:
+    """SIGTERM: stop taking envelopes, let acknowledged ones finish their answers (their event
+    ids are claimed: nobody else would answer them), then exit. Like gunicorn's graceful stop
+    for `serve`."""
+    log.info("socket mode stopping: finishing answers in flight")
+    handler.close()
+    executor = getattr(app.listener_runner, "listener_executor", None)
+    if executor is not None:
+        finished = threading.Event()
+
+        def drain() -> None:
+            executor.shutdown(wait=True)
+            finished.set()
+
+        threading.Thread(target=drain, name="drain", daemon=True).start()
+        if not finished.wait(timeout_s):
+            log.warning("answers still running after the drain timeout", extra={"s": timeout_s})
+    raise SystemExit(0)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -20,6 +21,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from bot.search import Index
 from bot.settings import Settings
 from bot.slack.app import create_app
+from bot.slack.server import stop_socket_mode
 from bot.store import Store
 from tests.fake_slack import FakeSlack
 from tests.net import free_port
@@ -226,3 +228,50 @@ def test_reload_signals_running_servers(
     finally:
         stranger.kill()
         stand_in.kill()
+
+
+def test_socket_mode_sigterm_finishes_acknowledged_answers_first(
+    settings: Settings, seed_index: Index, fake_slack: FakeSlack
+) -> None:
+    """An envelope acknowledged before SIGTERM has its event id claimed: if its answer died
+    with the process, neither Slack's redelivery nor the bot would ever answer it."""
+    store = Store.connect(settings.effective_database_url)
+    app = create_app(
+        replace(settings, slack_signing_secret=None), seed_index, store, socket_mode=True
+    )
+    answered = threading.Event()
+
+    def answer_in_flight() -> None:
+        time.sleep(0.3)  # an answer being written when SIGTERM arrives
+        answered.set()
+
+    app.listener_runner.listener_executor.submit(answer_in_flight)
+
+    class Handler:
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    handler = Handler()
+    with pytest.raises(SystemExit) as exited:
+        stop_socket_mode(handler, app, timeout_s=10)
+    assert exited.value.code == 0
+    assert handler.closed, "no new envelopes after SIGTERM"
+    assert answered.is_set(), "the acknowledged answer was cut off"
+
+
+def test_socket_mode_removes_its_pid_file_on_exit(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    fake_slack.fail("apps.connections.open", error="invalid_auth")  # it cannot connect: exits
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1",
+        "SLACK_API_URL": fake_slack.base_url,
+        "HUBS_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "socket"], env=env, capture_output=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert not (tmp_path / "socket.pid").exists()
