@@ -39,8 +39,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.corpus import Corpus, Section
+from bot.search import bm25
 from bot.search.intent import META_WORDS, Intent, PhraseTable
-from bot.search.playbooks import MIN_COVERAGE, PlaybookScorer, bm25
+from bot.search.playbooks import MIN_COVERAGE, PlaybookScorer
 from bot.search.results import SearchResponse, SearchResult
 from bot.search.semantic import Embedder
 from bot.search.spelling import Speller
@@ -100,7 +101,7 @@ class Index:
         self._doc_playbook = self._playbooks.doc_playbook
         del self._section_docs
         self._phrases = PhraseTable.for_headings([s.heading for s in self.sections], aliases, cues)
-        heading_ids = {fold(h): i for i, h in enumerate(self._phrases.headings)}
+        heading_ids = {h: i for i, h in enumerate(self._phrases.headings)}  # folded already
         self._doc_heading = np.array(
             [heading_ids[fold(s.heading)] for s in self.sections], dtype=np.int64
         )
@@ -142,7 +143,7 @@ class Index:
             self._item_terms.append(
                 [Counter(terms(f"{item.title or ''} {item.text}")) for item in section.items]
             )
-        self._bm25 = bm25(docs)
+        self._bm25 = bm25.build(docs)
         self._n_docs = len(docs)
         df: Counter[str] = Counter()
         for doc in docs:
@@ -171,8 +172,7 @@ class Index:
             all_words = all_words[:MAX_QUERY_WORDS]
             notice = f"long question: only its first {MAX_QUERY_WORDS} words were used"
 
-        corrected, corrections = self._speller.correct(all_words)
-        corrections_t = tuple(dict.fromkeys(corrections))
+        corrected, corrections_t = self._speller.correct(all_words)
 
         intent = self._phrases.match(corrected)
         ignored = META_WORDS | self._playbooks.names.ambiguous
@@ -200,7 +200,9 @@ class Index:
             )
 
         playbook, eligible_playbooks = self._playbooks.scores(topic, named, self._idf_unknown)
-        text, coverage, present = self._text_scores(topic)
+        text, coverage, present = bm25.match(
+            self._bm25, self._n_docs, topic, self._idf, self._idf_unknown
+        )
         semantic = self._semantic_scores(corrected)
         if semantic is not None and topic and not named:
             if float(semantic.max()) < SEMANTIC_FLOOR:  # like nothing in the playbooks
@@ -282,32 +284,6 @@ class Index:
             return None
         vector = self._embedder.embed([" ".join(query_words)])[0]
         return self._embedder.similarities(self._vectors, vector)
-
-    def _text_scores(
-        self, topic: list[str]
-    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """(relative BM25 x coverage, coverage, term -> sections-containing mask)."""
-        total = np.zeros(self._n_docs, dtype=np.float64)
-        covered = np.zeros(self._n_docs, dtype=np.float64)
-        present: dict[str, np.ndarray] = {}
-        idf_total = 0.0
-        for term in topic:
-            idf = self._idf.get(term)
-            if idf is None:
-                idf_total += self._idf_unknown
-                continue
-            idf_total += idf
-            vector = self._bm25.get_scores([term]).astype(np.float64)
-            total += vector
-            present[term] = vector > 0
-            covered += idf * present[term]
-        if idf_total == 0 or not present:
-            zeros = np.zeros(self._n_docs)
-            return zeros, zeros, present
-        top = total.max()
-        relative = total / top if top > 0 else total
-        coverage = covered / idf_total
-        return relative * coverage, coverage, present
 
     def _result(
         self,

@@ -95,8 +95,8 @@ META_WORDS = frozenset(
     {
         *("page", "pages", "playbook", "playbooks", "section", "sections", "writeup", "doc"),
         *("docs", "document", "article", "entry", "thing", "things", "stuff", "info", "bot"),
-        *("actually", "really", "basically", "exactly", "just", "quick", "know", "playbok"),
-        *("general", "work", "works", "one", "ones", "kind", "sort", "thing"),
+        *("actually", "really", "basically", "exactly", "just", "quick", "know"),
+        *("general", "work", "works", "one", "ones", "kind", "sort"),
     }
 )
 

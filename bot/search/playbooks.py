@@ -4,32 +4,20 @@ pointed at by its content words, scored over one BM25 document per playbook ("da
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-import bm25s
 import numpy as np
 
 from bot.corpus import Playbook
+from bot.search import bm25
 from bot.search.names import PlaybookNames
 from bot.search.tokens import fold, stem
-
-# bm25s sets its own logger to DEBUG on import and logs every index build there; the search
-# engine is imported lazily (after logging is configured), so quiet it here
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 MIN_COVERAGE = 0.5  # a playbook must contain half the topic words (by IDF) to answer
 IDENTIFIED = 0.5  # content alone points at one playbook: its relevance is at least this...
 RUNNER_UP = 0.8  # ...and the next playbook's at most this share of it
 NAMED_BASE = 0.5  # a playbook named by title words: 0.5 + 0.5 x share of its title named
-
-
-def bm25(docs: list[list[str]]) -> bm25s.BM25:
-    model = bm25s.BM25()
-    if docs:
-        model.index(docs, show_progress=False)
-    return model
 
 
 class PlaybookScorer:
@@ -55,7 +43,7 @@ class PlaybookScorer:
             playbook_docs.append(doc or [""])
             vocabularies.append(set(doc))
             start = end
-        self._bm25 = bm25(playbook_docs)
+        self._bm25 = bm25.build(playbook_docs)
         using: Counter[str] = Counter()
         for vocabulary in vocabularies:
             using.update(vocabulary)
@@ -89,20 +77,7 @@ class PlaybookScorer:
         relevance = np.zeros(n)
         eligible = np.zeros(n, dtype=bool)
         if topic:
-            total = np.zeros(n)
-            covered = np.zeros(n)
-            idf_total = 0.0
-            for term in topic:
-                idf = self._idf.get(term, idf_unknown)
-                idf_total += idf
-                if term not in self._idf:
-                    continue
-                vector = self._bm25.get_scores([term]).astype(np.float64)
-                total += vector
-                covered += idf * (vector > 0)
-            coverage = covered / idf_total if idf_total else covered
-            top = total.max() if n else 0.0
-            relevance = (total / top if top > 0 else total) * coverage
+            relevance, coverage, _ = bm25.match(self._bm25, n, topic, self._idf, idf_unknown)
             eligible = coverage >= MIN_COVERAGE
         if named:
             named_mask = np.zeros(n, dtype=bool)
