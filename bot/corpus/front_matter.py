@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -203,19 +203,25 @@ def url_field(fm: FrontMatter) -> str | None:
     return url
 
 
+WEB_SCHEMES = frozenset({"http", "https"})
+
+
 def url_problem(
-    url: str, allowed: Callable[[str], bool] = lambda s: s in ("http", "https")
+    url: str, allowed: frozenset[str] = WEB_SCHEMES, length: int | None = None
 ) -> str | None:
-    """Why ``url`` cannot be a web link, or None."""
-    if len(url) > MAX_URL_CHARS:
-        return f"{len(url):,} characters; the limit is {MAX_URL_CHARS:,}"
+    """Why ``url`` cannot be a web link, or None. ``length``: the whole address's, when
+    ``url`` is only its start (a link found in text is checked from its first characters)."""
+    size = len(url) if length is None else length
+    if size > MAX_URL_CHARS:
+        return f"{size:,} characters; the limit is {MAX_URL_CHARS:,}"
     try:
         parts = urlsplit(url)
     except ValueError as exc:
         return f"not a URL ({exc})"
-    if not allowed(parts.scheme.lower()):
+    scheme = parts.scheme.lower()
+    if scheme not in allowed:
         return f"scheme {parts.scheme!r} is not allowed" if parts.scheme else "not an http(s) URL"
-    if parts.scheme.lower() in ("http", "https") and not parts.netloc:
+    if scheme in WEB_SCHEMES and not parts.netloc:
         return "no host"
     return None
 

@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.corpus.front_matter import MAX_URL_CHARS, url_problem
+from bot.corpus.front_matter import url_problem
 
-ALLOWED_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# links in playbook text: the web, mail, and relative ones (no scheme)
+ALLOWED_LINK_SCHEMES = frozenset({"http", "https", "mailto", ""})
 
 # parse-cost weights, in bytes of ordinary prose (≈0.35 µs each), from the measurements above
 _COST_WEIGHTS = {"[": 250, "!": 150, "*": 40, "_": 40, "`": 17, "<": 17, "\n": 90}
@@ -41,11 +42,11 @@ def parse_cost_problem(body: str) -> str | None:
     )
 
 
-def link_problem(href: str) -> str | None:
+def link_problem(href: str, length: int | None = None) -> str | None:
     """Why a link destination cannot be shown in Slack, or None."""
     if not href:
         return "empty URL"
-    return url_problem(href, lambda scheme: scheme in ALLOWED_LINK_SCHEMES or scheme == "")
+    return url_problem(href, ALLOWED_LINK_SCHEMES, length)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +94,6 @@ def text_link_problem(link: TextLink) -> str | None:
     """A refused scheme (``javascript:``, ``vbscript:``, ``data:``…), an over-long address, or
     a destination that does not end in ``)`` (a space in the URL, a missing parenthesis)."""
     if link.closed and link.length:
-        if link.length > MAX_URL_CHARS:
-            problem: str | None = f"{link.length:,} characters; the limit is {MAX_URL_CHARS:,}"
-        else:
-            problem = link_problem(link.destination)
+        problem = link_problem(link.destination, link.length)
         return f"bad link {link.snippet!r}: {problem}" if problem else None
     return f"malformed link {link.snippet!r}: expected [text](url)"

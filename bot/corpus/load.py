@@ -106,20 +106,18 @@ def parse_playbook(path: Path) -> tuple[Playbook | None, list[Problem]]:
     Never raises: an unexpected failure is reported against the file (and logged with its
     traceback, since it is a bug to fix here, not in the file)."""
     loader = _FileLoader(path)
+    playbook: Playbook | None = None
     try:
-        playbook: Playbook | None = loader.load()
+        playbook = loader.load()
     except _SkipFileError:
-        playbook = None
+        pass  # its problem is recorded
     except OSError as exc:
         loader.report(1, f"cannot read: {exc.strerror or exc}")
-        playbook = None
     except (RecursionError, MemoryError):
         loader.report(1, "too deeply nested or too large to parse (file skipped)")
-        playbook = None
     except Exception as exc:
         log.debug("unexpected failure parsing %s", path, exc_info=True)
         loader.report(1, f"cannot be parsed: {type(exc).__name__}: {exc} (file skipped)")
-        playbook = None
     return playbook, loader.finish()
 
 
