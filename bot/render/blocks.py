@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from bot.render.mrkdwn import escape, truncate
+from bot.render.mrkdwn import escape, one_line, truncate
 
 Block = dict[str, Any]
 
@@ -27,10 +27,7 @@ MAX_FALLBACK_TEXT = 3000
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1].rstrip() + "…"
-    return {"type": "plain_text", "text": flat or " ", "emoji": True}
+    return {"type": "plain_text", "text": one_line(text, limit) or " ", "emoji": True}
 
 
 def header(text: str) -> Block:
@@ -95,10 +92,7 @@ def fallback_text(text: str) -> str:
     """The notification / screen-reader text every message carries beside its blocks, from
     raw (unescaped) text: escaped exactly like block text, so a title or question holding
     ``<!channel>`` or ``<@U…>`` pings nobody from a notification either."""
-    flat = " ".join(text.split())
-    if len(flat) > MAX_FALLBACK_TEXT // 2:  # escaping may lengthen it (&amp;)
-        flat = flat[: MAX_FALLBACK_TEXT // 2 - 1] + "…"
-    return escape(flat)
+    return escape(one_line(text, MAX_FALLBACK_TEXT // 2))  # room for escaping (&amp;)
 
 
 def json_value(data: dict[str, Any], shrink: str) -> str:

@@ -32,12 +32,16 @@ def escape(text: str) -> str:
     return _BROADCAST.sub(lambda m: f"@{_WORD_JOINER}{m.group(1)}", text)
 
 
+def one_line(text: str, limit: int) -> str:
+    """``text`` on one line (runs of white space folded), cut to ``limit`` characters with an
+    ellipsis: what a header, a button label or a notification can hold."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + ELLIPSIS
+
+
 def quote_user_text(text: str, limit: int = 200) -> str:
     """User text echoed back in a message: escaped, one line, bounded length."""
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1].rstrip() + ELLIPSIS
-    return escape(flat)
+    return escape(one_line(text, limit))
 
 
 def safe_url(url: str) -> str | None:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.corpus import Corpus, Item, Link, Section
 from bot.render import blocks as bk
-from bot.render.mrkdwn import escape, fit_units, link, quote_user_text, to_units
+from bot.render.mrkdwn import escape, fit_units, link, one_line, quote_user_text, to_units
 from bot.search import SearchResponse, SearchResult
 from bot.search.tokens import terms
 
@@ -180,11 +180,6 @@ def answer_message(
     return text, bk.fit_message(blocks)
 
 
-def _flat(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def no_match_message(response: SearchResponse) -> Message:
     """Nothing matched: say so kindly, show how to ask, offer the nearest sections."""
     asked = quote_user_text(response.query, 120)
@@ -192,10 +187,10 @@ def no_match_message(response: SearchResponse) -> Message:
         lead = plain = "What would you like to know? Ask about anything in the playbooks."
     elif response.notice:
         lead = f"I can't search for “{asked}”: {escape(response.notice)}."
-        plain = f'I can\'t search for "{_flat(response.query)}": {response.notice}.'
+        plain = f'I can\'t search for "{one_line(response.query, 120)}": {response.notice}.'
     else:
         lead = f"Nothing in the playbooks matches “{asked}”."
-        plain = f'Nothing in the playbooks matches "{_flat(response.query)}".'
+        plain = f'Nothing in the playbooks matches "{one_line(response.query, 120)}".'
     blocks: list[bk.Block] = [
         bk.section(lead),
         bk.context("Try: `/hubs list` · `/hubs pitfalls` · `/hubs case study` · `/hubs help`"),
