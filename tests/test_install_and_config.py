@@ -12,7 +12,7 @@ from slack_bolt import App
 
 from bot.bundled import BUNDLED_CORPUS, DEFAULT_CONFIG
 from bot.cli import main
-from bot.corpus import Corpus, load_corpus
+from bot.corpus import Corpus, NoPlaybooksError, check_playbooks, load_corpus
 from bot.search.live import LiveIndex
 from bot.settings import ConfigError, default_data_dir, load_settings
 from bot.slack.server import build_wsgi
@@ -174,3 +174,20 @@ def test_healthz_is_503_with_no_playbooks(tmp_path: Path, seed_corpus: Corpus) -
         "503 Service Unavailable",
         {"ok": False, "store": "up", "playbooks": 0, "sections": 0},
     )
+
+
+def test_the_start_up_check_parses_only_until_a_playbook_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve's master and the clock check before loading: one good file settles it."""
+    import bot.corpus.load as load
+
+    for name in ("a.md", "b.md", "c.md"):
+        (tmp_path / name).write_text(SEED_FILE.read_text())
+    parsed: list[str] = []
+    real = load.parse_playbook
+    monkeypatch.setattr(load, "parse_playbook", lambda path: parsed.append(path.name) or real(path))
+    check_playbooks([tmp_path])
+    assert parsed == ["a.md"]
+    with pytest.raises(NoPlaybooksError, match="does not exist"):
+        check_playbooks([tmp_path / "nope"])

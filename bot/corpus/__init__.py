@@ -8,6 +8,7 @@ rest down. Everything downstream imports from here.
 from bot.corpus.load import (
     MAX_FILE_BYTES,
     NoPlaybooksError,
+    check_playbooks,
     iter_corpus_files,
     load_corpus,
     log_problems,
@@ -28,6 +29,7 @@ __all__ = [
     "Playbook",
     "Problem",
     "Section",
+    "check_playbooks",
     "iter_corpus_files",
     "load_corpus",
     "log_problems",

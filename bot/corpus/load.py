@@ -144,7 +144,7 @@ def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> 
     problems: list[Problem] = []
     titles: dict[str, Path] = {}
     last_good = {p.path: p for p in previous.playbooks} if previous else {}
-    existing = [d for d in directories if d.is_dir() or (d.is_file() and d.suffix == ".md")]
+    existing = _existing(directories)
     for missing in directories:
         if missing not in existing:
             problems.append(Problem(missing, 0, "corpus directory does not exist"))
@@ -173,6 +173,20 @@ def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> 
         titles[key] = path
         playbooks.append(playbook)
     return Corpus(tuple(_unique_slugs(playbooks)), tuple(problems), tuple(directories))
+
+
+def _existing(directories: Sequence[Path]) -> list[Path]:
+    return [d for d in directories if d.is_dir() or (d.is_file() and d.suffix == ".md")]
+
+
+def check_playbooks(directories: Sequence[Path]) -> None:
+    """:class:`NoPlaybooksError` unless some file below ``directories`` is a playbook. Stops
+    at the first one that parses: a process about to load the corpus anyway (serve's workers,
+    the clock's first tick) need not parse all of it twice to learn it is not empty."""
+    for path in iter_corpus_files(_existing(directories)):
+        if parse_playbook(path)[0] is not None:
+            return
+    require_playbooks(load_corpus(directories))  # nothing loads: the full reasons, per directory
 
 
 class NoPlaybooksError(Exception):

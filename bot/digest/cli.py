@@ -26,18 +26,22 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
             lines = history_lines(store.history(channel))
             print("\n".join(lines) if lines else "No digest has been posted yet.")
             return 0
-        # no playbooks is a configuration error, not a failed week recorded in the store
-        require_playbooks(load_corpus(settings.corpus_dirs))
+        # no playbooks is a configuration error, not a failed week recorded in the store; the
+        # corpus read for that check is the one the digest picks from (one read, not two)
+        corpus = require_playbooks(load_corpus(settings.corpus_dirs))
         if args.preview:
-            return _preview(Digest.from_settings(settings, channel or PREVIEW_CHANNEL))
+            return _preview(
+                Digest.from_settings(settings, channel or PREVIEW_CHANNEL, corpus=corpus)
+            )
         if not channel:
             raise ConfigError("no channel: pass --channel C… or set HUBS_DIGEST_CHANNEL")
         if not settings.oauth_enabled:
             settings.require("SLACK_BOT_TOKEN")
-            return _post_now(Digest.from_settings(settings, channel), settings, args.force)
+            digest = Digest.from_settings(settings, channel, corpus=corpus)
+            return _post_now(digest, settings, args.force)
         store = Store.connect(settings.effective_database_url)
         token = _workspace_token(settings, store, channel)
-        digest = Digest.from_settings(settings, channel, store, token)
+        digest = Digest.from_settings(settings, channel, store, token, corpus=corpus)
         return _post_now(digest, settings, args.force)
     except ValueError as exc:  # bad cron or time zone
         raise ConfigError(str(exc)) from None

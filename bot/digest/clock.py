@@ -32,7 +32,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.corpus import load_corpus, require_playbooks
+from bot.corpus import check_playbooks
 from bot.digest.fleet import DigestFleet
 from bot.settings import ConfigError, Settings
 from bot.slack_api.installations import installation_store, require_credentials
@@ -81,7 +81,7 @@ def schedule_digest(scheduler: BaseScheduler, digest: Tickable) -> None:
 
 def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
     require_credentials(settings, signing_secret=False)  # the clock takes no Slack requests
-    require_playbooks(load_corpus(settings.corpus_dirs))  # a digest needs something to post
+    check_playbooks(settings.corpus_dirs)  # a digest needs something to post
     store = Store.connect(settings.effective_database_url)
     installations = installation_store(settings, store) if settings.oauth_enabled else None
     try:

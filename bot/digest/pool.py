@@ -122,17 +122,20 @@ class Digest:
         channel: str,
         store: Store | None = None,
         token: str | None = None,
+        *,
+        corpus: Corpus | None = None,
     ) -> Digest:
         """Wire a Digest from configuration; the corpus is re-read when an item is needed,
-        so a playbook added on Tuesday can be posted on Monday without a restart. The token
-        is the workspace's (multi-workspace mode), else SLACK_BOT_TOKEN."""
+        so a playbook added on Tuesday can be posted on Monday without a restart (a one-shot
+        command that has just read it passes ``corpus``). The token is the workspace's
+        (multi-workspace mode), else SLACK_BOT_TOKEN."""
         directories = settings.corpus_dirs
         return cls(
             store or Store.connect(settings.effective_database_url),
             make_web_client(token or settings.slack_bot_token, settings.slack_api_url),
             channel,
             parse_cron(settings.digest_cron, settings.timezone),
-            lambda: load_corpus(directories),
+            (lambda: corpus) if corpus is not None else (lambda: load_corpus(directories)),
         )
 
     # ------------------------------------------------------------------ schedule

@@ -29,7 +29,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.corpus import Corpus, load_corpus, require_playbooks
+from bot.corpus import Corpus, check_playbooks
 from bot.search.live import LiveIndex
 from bot.search.semantic import embedder_for
 from bot.settings import Settings
@@ -165,7 +165,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     require_credentials(settings)
     # refuse to start with nothing to serve, before any worker is forked; load the embedding
     # model (when on) in the master too, so the workers share its pages copy-on-write
-    require_playbooks(load_corpus(settings.corpus_dirs))
+    check_playbooks(settings.corpus_dirs)
     embedder_for(settings.semantic)
     port = args.port or settings.port
     created_metrics_dir = None
