@@ -18,16 +18,14 @@ from slack_bolt import BoltResponse
 from bot.observability import metrics
 
 if TYPE_CHECKING:
-    from slack_bolt import App, BoltRequest
+    from slack_bolt import App
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
     @app.middleware
-    def app_rate_limited(
-        body: dict[str, Any], request: BoltRequest, next: Callable[[], BoltResponse]
-    ) -> BoltResponse:
+    def app_rate_limited(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
         if body.get("type") != "app_rate_limited":
             return next()
         minute = body.get("minute_rate_limited")
