@@ -1,12 +1,15 @@
 """Slack ack latency of `hubs-bot serve` (gunicorn, real HTTP on 127.0.0.1), and its memory.
 
-    python bench/bench_slack_http.py [--requests 200] [--concurrency 20] [--workers 2]
+    python bench/bench_slack_http.py [--requests 200] [--concurrency 20,50] [--workers 2]
+                                     [--rounds 2]
 
 Starts `hubs-bot serve` against a local fake Slack Web API, sends signed `/hubs` slash
 commands from a thread pool and times each HTTP response (the ack Slack waits up to 3 s
-for), next to `GET /healthz` at the same concurrency: the bare server's floor, measured in
-the same run. Prints p50/p99, the replies that reached the fake Slack, and the RSS of the
-server's processes. Loopback only; bounded in count and time; stops the server itself.
+for). The floor is a minimal Bolt app that acks `/hubs` with fixed text, served by gunicorn
+the same way (`bench/minimal_bolt_app.py`); the two are measured in alternating rounds in the
+same run, and the ratios are printed per round. Also: the replies that reached the fake
+Slack and the RSS of both servers. Loopback only; bounded in count and time; stops the
+servers itself.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -134,70 +136,110 @@ def serving(
             server.wait(timeout=30)
 
 
+@contextmanager
+def minimal_serving(fake_api_url: str, workers: int) -> Iterator[tuple[str, int]]:
+    """The minimal Bolt app under the same gunicorn configuration. Yields (base URL, pid)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "minimal_bolt_app.py"),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--api-url",
+            fake_api_url,
+        ],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                timed(urllib.request.Request(base + "/healthz"))
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("minimal app did not start") from None
+                time.sleep(0.2)
+        yield base, server.pid
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def load(
+    base: str, response_url: str, requests: int, concurrency: int, rng: random.Random
+) -> tuple[list[float], float]:
+    """(ack times in ms, commands per second) for ``requests`` signed `/hubs` commands."""
+    for _ in range(20):  # warm every worker
+        timed(urllib.request.Request(base + "/healthz"))
+
+    def command(i: int) -> float:
+        body = urllib.parse.urlencode(
+            {
+                "command": "/hubs",
+                "text": rng.choice(QUESTIONS),
+                "user_id": "U1",
+                "channel_id": "C1",
+                "response_url": response_url,
+                "trigger_id": str(i),
+            }
+        )
+        return timed(
+            urllib.request.Request(
+                base + "/slack/events",
+                data=body.encode(),
+                method="POST",
+                headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+            )
+        )
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        started = time.perf_counter()
+        acks = list(pool.map(command, range(requests)))
+        wall = time.perf_counter() - started
+    return acks, requests / wall
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--concurrency", default="20,50")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     rng = random.Random(1)
-    with running_fake_slack() as fake, serving(fake.base_url, args.workers) as (base, pid):
-        for _ in range(20):  # warm every worker
-            timed(urllib.request.Request(base + "/healthz"))
-
-        def command(i: int) -> float:
-            body = urllib.parse.urlencode(
-                {
-                    "command": "/hubs",
-                    "text": rng.choice(QUESTIONS),
-                    "user_id": "U1",
-                    "channel_id": "C1",
-                    "response_url": fake.response_url,
-                    "trigger_id": str(i),
-                }
-            )
-            return timed(
-                urllib.request.Request(
-                    base + "/slack/events",
-                    data=body.encode(),
-                    method="POST",
-                    headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+    levels = [int(c) for c in args.concurrency.split(",")]
+    print(
+        f"{args.requests} signed /hubs commands per measurement, {args.workers} gunicorn "
+        f"workers x 8 threads each, rounds alternate hubs-bot / minimal Bolt app"
+    )
+    with running_fake_slack() as fake:
+        for round_number in range(1, args.rounds + 1):
+            for concurrency in levels:
+                before = len(fake.calls_to("response_url"))
+                with serving(fake.base_url, args.workers) as (base, pid):
+                    acks, rate = load(base, fake.response_url, args.requests, concurrency, rng)
+                    fake.wait_for("response_url", before + args.requests, timeout=60)
+                    hubs_rss = rss_mb(pid)
+                with minimal_serving(fake.base_url, args.workers) as (base, pid):
+                    floor, floor_rate = load(
+                        base, fake.response_url, args.requests, concurrency, rng
+                    )
+                    floor_rss = rss_mb(pid)
+                p50, p99 = percentile(acks, 50), percentile(acks, 99)
+                f50, f99 = percentile(floor, 50), percentile(floor, 99)
+                print(
+                    f"round {round_number}, {concurrency:>2} concurrent: "
+                    f"hubs-bot p50 {p50:6.1f} p99 {p99:6.1f} ms {rate:5.0f}/s {hubs_rss:4.0f} MB"
+                    f" | minimal p50 {f50:6.1f} p99 {f99:6.1f} ms {floor_rate:5.0f}/s "
+                    f"{floor_rss:4.0f} MB | ratio p50 {p50 / f50:4.2f}x p99 {p99 / f99:4.2f}x "
+                    f"throughput {rate / floor_rate:4.2f}x"
                 )
-            )
-
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            floor = list(
-                pool.map(
-                    lambda _: timed(urllib.request.Request(base + "/healthz")),
-                    range(args.requests),
-                )
-            )
-            started = time.perf_counter()
-            acks = list(pool.map(command, range(args.requests)))
-            wall = time.perf_counter() - started
-        fake.wait_for("response_url", args.requests, timeout=60)
-        memory = rss_mb(pid)
-    print(
-        f"{args.requests} signed /hubs commands, {args.concurrency} concurrent, "
-        f"{args.workers} gunicorn workers x 8 threads, 2-core machine"
-    )
-    print(
-        f"  ack    p50 {percentile(acks, 50):6.1f} ms   p99 {percentile(acks, 99):6.1f} ms   "
-        f"mean {statistics.fmean(acks):6.1f} ms   ({args.requests / wall:.0f} commands/s)"
-    )
-    print(
-        f"  floor  p50 {percentile(floor, 50):6.1f} ms   p99 {percentile(floor, 99):6.1f} ms   "
-        "(GET /healthz, same server, same concurrency)"
-    )
-    print(
-        f"  ratio  p50 {percentile(acks, 50) / percentile(floor, 50):6.1f}x  "
-        f"p99 {percentile(acks, 99) / percentile(floor, 99):6.1f}x"
-    )
-    print(
-        f"  replies delivered to the fake Slack: {len(fake.calls_to('response_url'))}"
-        f"/{args.requests}"
-    )
-    print(f"  RSS (master + workers): {memory:.0f} MB")
+    print(f"  replies delivered to the fake Slack: {len(fake.calls_to('response_url'))}")
 
 
 if __name__ == "__main__":
