@@ -97,13 +97,36 @@ def numbered_mention(base: str, number: int, retry: int | None = None) -> urllib
 
 
 @contextmanager
+def running(
+    name: str, command: list[str], port: int, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """``command`` serving on ``port`` until the block ends (then SIGTERM and wait), once
+    ``GET /healthz`` answers (60 s at most). Yields (base URL, server pid)."""
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                timed(urllib.request.Request(base + "/healthz"))
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit(f"{name} did not start") from None
+                time.sleep(0.2)
+        yield base, server.pid
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+@contextmanager
 def serving(
     fake_api_url: str, workers: int, env_extra: dict[str, str] | None = None
 ) -> Iterator[tuple[str, int]]:
-    """`hubs-bot serve` on a free loopback port against the fake Slack, until the block ends
-    (then SIGTERM and wait). Yields (base URL, server pid)."""
+    """`hubs-bot serve` on a free loopback port against the fake Slack, until the block ends.
+    Yields (base URL, server pid)."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
         env = {
             **os.environ,
@@ -114,60 +137,19 @@ def serving(
             "WEB_CONCURRENCY": str(workers),
             **(env_extra or {}),
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    timed(urllib.request.Request(base + "/healthz"))
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("server did not start") from None
-                    time.sleep(0.2)
-            yield base, server.pid
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+        command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+        with running("hubs-bot serve", command, port, env) as server:
+            yield server
 
 
 @contextmanager
 def minimal_serving(fake_api_url: str, workers: int) -> Iterator[tuple[str, int]]:
     """The minimal Bolt app under the same gunicorn configuration. Yields (base URL, pid)."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "minimal_bolt_app.py"),
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--api-url",
-            fake_api_url,
-        ],
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                timed(urllib.request.Request(base + "/healthz"))
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("minimal app did not start") from None
-                time.sleep(0.2)
-        yield base, server.pid
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    script = str(ROOT / "bench" / "minimal_bolt_app.py")
+    options = ["--port", str(port), "--workers", str(workers), "--api-url", fake_api_url]
+    with running("the minimal Bolt app", [sys.executable, script, *options], port) as server:
+        yield server
 
 
 def load(
