@@ -172,3 +172,46 @@ def test_no_match_suggestions_are_the_sections_nearest_the_words(index: Index) -
     assert daguerreotype.suggestions[0].playbook_slug == "patent-buyouts"
     assert daguerreotype.suggestions != tax.suggestions
     assert len(daguerreotype.suggestions) == 3
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "lunch order for friday?",  # "lunch" is a word, not a typo of "launch"
+        "who has the conference room booked at 3",  # nor "conference" of "confidence"
+        "can someone review my pull request",  # "review" is in a playbook, but says little
+    ],
+)
+def test_office_chatter_in_corpus_words_is_no_answer(index: Index, question: str) -> None:
+    response = index.search(question)
+    assert response.no_match and not response.corrections
+    assert response.suggestions  # the nearest sections, as for any miss
+
+
+def test_everyday_words_are_never_corrected_and_typos_still_are(index: Index) -> None:
+    assert index.search("lunch").corrections == ()
+    assert ("lotery", "lottery") in index.search("lotery pitfals").corrections
+
+
+def test_british_spellings_are_everyday_words_too() -> None:
+    from bot.search.english import american, load_english
+
+    english = load_english(["organised", "organized", "labour"])
+    assert american("organised") == "organized" and american("labour") == "labor"
+    assert english.is_everyday("organised") and english.count("organised") > 1000
+    assert not english.is_everyday("daguerreotype")
+
+
+def test_a_specific_word_answers_among_everyday_ones(index: Index) -> None:
+    """ "play" is no topic of the playbooks, but "ITRI" and "Hsinchu" are."""
+    assert best(index, "what role did ITRI play in hsinchu?").key == "science-parks#case-study"
+
+
+def test_the_thread_supplies_the_topic_and_the_question_the_section(index: Index) -> None:
+    about = "anyone read the lottery grant funding playbook?"
+    response = index.search("who put this page together?", context=about)
+    assert response.results[0].section.key == "grant-lotteries#contributors"
+    assert index.search("who put this page together?").no_match
+    assert index.search("what went wrong?", context=about).results[0].section.key == (
+        "grant-lotteries#potential-pitfalls"
+    )

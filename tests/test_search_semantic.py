@@ -51,11 +51,12 @@ def test_the_model_loads_from_the_package_without_the_network(no_network: None) 
 OFF_TOPIC = ("when is the next all-hands", "who is on call this weekend", "lunch order for friday?")
 
 
-def test_off_topic_questions_are_not_answered(both: tuple[Index, Index]) -> None:
+def test_off_topic_questions_are_not_answered_with_or_without_it(
+    both: tuple[Index, Index],
+) -> None:
     lexical, semantic = both
     assert all(semantic.search(question).no_match for question in OFF_TOPIC)
-    answered_by_words_alone = [q for q in OFF_TOPIC if lexical.search(q).results]
-    assert answered_by_words_alone, "these need the semantic channel"
+    assert all(lexical.search(question).no_match for question in OFF_TOPIC)
 
 
 def test_named_playbooks_and_section_names_do_not_depend_on_it(
@@ -83,7 +84,7 @@ def test_the_setting_chooses_it(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_command_line_uses_it_when_asked(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["ask", "--corpus", str(QUALITY / "corpus"), "who is on call this weekend"]
+    argv = ["ask", "--corpus", str(QUALITY / "corpus"), "when are performance reviews due"]
     assert main(argv) == 0
     assert capsys.readouterr().out.startswith("1. ")  # HUBS_SEMANTIC=off (conftest): answered
     monkeypatch.setenv("HUBS_SEMANTIC", "on")

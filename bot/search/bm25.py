@@ -5,7 +5,7 @@ Sections and whole playbooks are scored the same way."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 
 import bm25s
 import numpy as np
@@ -26,22 +26,22 @@ def match(
     model: bm25s.BM25,
     n_docs: int,
     terms: Sequence[str],
-    idf: Mapping[str, float],
-    idf_unknown: float,
+    weights: Mapping[str, float],
+    known: Container[str],
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """(BM25 relative to the best document × coverage, coverage, term → documents holding it).
-    Coverage is the IDF-weighted share of ``terms`` a document holds; a term the corpus never
-    uses counts against every document with ``idf_unknown``."""
+    Coverage is the share of ``terms`` a document holds, each counted with its weight in
+    ``weights``; a term not in ``known`` (the corpus never uses it) counts against every
+    document."""
     total = np.zeros(n_docs, dtype=np.float64)
     covered = np.zeros(n_docs, dtype=np.float64)
     present: dict[str, np.ndarray] = {}
     idf_total = 0.0
     for term in terms:
-        weight = idf.get(term)
-        if weight is None:
-            idf_total += idf_unknown
-            continue
+        weight = weights[term]
         idf_total += weight
+        if term not in known:
+            continue
         vector = model.get_scores([term]).astype(np.float64)
         total += vector
         present[term] = vector > 0

@@ -40,6 +40,7 @@ from rapidfuzz import fuzz, process
 
 from bot.corpus import Corpus, Section
 from bot.search import bm25
+from bot.search.english import DOMAIN_MIN, load_english
 from bot.search.intent import META_WORDS, Intent, PhraseTable
 from bot.search.playbooks import MIN_COVERAGE, PlaybookScorer
 from bot.search.results import SearchResponse, SearchResult
@@ -54,8 +55,12 @@ W_INTENT = 0.38  # above W_TEXT: a section asked for by name beats one that mere
 W_TEXT = 0.37
 MIN_SCORE = 0.12
 MAX_QUERY_WORDS = 40
+EVERYDAY_UNKNOWN_WEIGHT = 0.75
+DOMAIN_FULL = 2.0  # a term this over-represented in the playbooks counts fully in coverage
+SPECIFICITY_FLOOR = 0.25
 MAX_ITEMS_PER_RESULT = 2
-PREFERENCE_STEP = 1e-4  # ties: the usual section order
+PREFERENCE_STEP = 1e-4
+OVERVIEW_PRIOR = 0.05
 # Link lists and credits echo the names used elsewhere in a playbook ("E11 Bio | ...") without
 # explaining them: their text counts this much unless the question asks for them.
 REFERENCE_HEADINGS = ("further readings", "contributors")
@@ -120,11 +125,22 @@ class Index:
             surface.update(words(f"{section.playbook_title} {section.heading} {section.text}"))
         for phrase in self._phrases.phrases:
             surface.update(phrase.split())
+        english = load_english(surface)
+        surfaces: dict[str, set[str]] = {}
+        for word in surface:
+            surfaces.setdefault(stem(word), set()).add(word)
+        self._domain = english.domain_weights(self._term_counts, surfaces)
+        self._specificity = {
+            t: min(1.0, max(SPECIFICITY_FLOOR, d / DOMAIN_FULL)) for t, d in self._domain.items()
+        }
+        self._english = english
+        del self._term_counts
         self._speller = Speller(
             surface,
             corpus_stems=set(self._idf),
             phrase_stems=self._phrases.stems,
             keep=set(self._phrases.phrases) | self._playbooks.names.known_words,
+            is_real_word=english.is_everyday,
         )
 
     @property
@@ -146,8 +162,10 @@ class Index:
         self._bm25 = bm25.build(docs)
         self._n_docs = len(docs)
         df: Counter[str] = Counter()
+        self._term_counts: Counter[str] = Counter()
         for doc in docs:
             df.update(set(doc))
+            self._term_counts.update(doc)
         n = max(self._n_docs, 1)
         self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         self._idf_unknown = math.log(1 + (n + 0.5) / 0.5)
@@ -156,8 +174,10 @@ class Index:
 
     # ------------------------------------------------------------------ query
 
-    def search(self, query: str, limit: int = 3) -> SearchResponse:
-        """Best sections for a question; never raises on odd input."""
+    def search(self, query: str, limit: int = 3, context: str = "") -> SearchResponse:
+        """Best sections for a question; never raises on odd input. ``context``: what the
+        conversation is about (a thread's first message): its words count as the question's
+        topic, never as what kind of section is wanted ("@hubs who wrote this?")."""
         query = " ".join(query.split())
         all_words = words(query)
         notice = None
@@ -176,8 +196,11 @@ class Index:
 
         intent = self._phrases.match(corrected)
         ignored = META_WORDS | self._playbooks.names.ambiguous
+        background = self._context_words(context, ignored)
         content = [stem(w) for w in corrected if not is_stopword(w) and w not in ignored]
-        named, name_stems = self._playbooks.named(corrected, content)
+        named, name_stems = self._playbooks.named(
+            [*corrected, *background], [*content, *map(stem, background)]
+        )
         if named:  # "tax credits" names a playbook: "credits" is not Contributors here
             intent.drop_spans_within(name_stems)
         topic_words = {
@@ -187,10 +210,25 @@ class Index:
             and not is_stopword(w)
             and w not in ignored
         }
+        topic_words.update({stem(w): w for w in background if stem(w) not in topic_words})
         topic = [t for t in topic_words if t not in name_stems]
+        everyday = {t for t in topic if self._english.is_everyday(topic_words[t])}
 
-        specific = [t for t in topic if t not in self._playbooks.general]
+        # About the playbooks at all: a word they use far more often than everyday English
+        # does ("office", "review" and "day" occur in some playbook, but are no reason to
+        # answer), or one they lack that is no everyday word either ("okr": coverage decides).
+        # Everyday words they lack ("lunch") stay, and count against coverage.
+        specific = [
+            t
+            for t in topic
+            if t not in self._playbooks.general
+            and (self._domain[t] >= DOMAIN_MIN if t in self._idf else t not in everyday)
+        ]
         if not specific and not named and not (intent.standalone and intent.strength):
+            if any(t not in self._playbooks.general for t in topic):  # off topic: the nearest
+                return SearchResponse(
+                    query, (), corrections_t, self._suggestions(query), None, notice
+                )
             return SearchResponse(
                 query,
                 (),
@@ -199,10 +237,9 @@ class Index:
                 notice=notice or "only common words: add what the question is about",
             )
 
-        playbook, eligible_playbooks = self._playbooks.scores(topic, named, self._idf_unknown)
-        text, coverage, present = bm25.match(
-            self._bm25, self._n_docs, topic, self._idf, self._idf_unknown
-        )
+        weights = self._coverage_weights(topic, everyday)
+        playbook, eligible_playbooks = self._playbooks.scores(topic, named, weights)
+        text, coverage, present = bm25.match(self._bm25, self._n_docs, topic, weights, self._idf)
         semantic = self._semantic_scores(corrected)
         if semantic is not None and topic and not named:
             if float(semantic.max()) < SEMANTIC_FLOOR:  # like nothing in the playbooks
@@ -216,11 +253,15 @@ class Index:
         for heading_id, strength in intent.strength.items():
             head[self._doc_heading == heading_id] = strength
         per_doc_playbook = playbook[self._doc_playbook]
+        prior = np.zeros(self._n_docs)
+        if not intent.strength:  # asked for no kind of section: the overview, when close
+            prior = OVERVIEW_PRIOR * (self._heading_preference == 0)
         text_weight = np.where(head > 0, 1.0, self._text_weight)
         score = (
             W_PLAYBOOK * per_doc_playbook
             + W_INTENT * head
             + W_TEXT * text * text_weight
+            + prior
             - PREFERENCE_STEP * self._heading_preference
         )
         if semantic is not None:
@@ -278,6 +319,33 @@ class Index:
         )
 
     # ------------------------------------------------------------------ parts
+
+    def _context_words(self, context: str, ignored: frozenset[str]) -> list[str]:
+        """The topic words of the conversation around a question: typo-corrected, without
+        stop words and without the phrases that ask for a kind of section."""
+        if not context.strip():
+            return []
+        corrected, _ = self._speller.correct(words(context)[:MAX_QUERY_WORDS])
+        asked = self._phrases.match(corrected).used
+        return [
+            w
+            for i, w in enumerate(corrected)
+            if i not in asked and not is_stopword(w) and w not in ignored
+        ]
+
+    def _coverage_weights(self, topic: list[str], everyday: set[str]) -> dict[str, float]:
+        """How much each topic word counts when asking which share of them a section or a
+        playbook holds: its IDF times how specific to the playbooks it is ("office" little,
+        "lottery" fully). A word no playbook uses counts against coverage: fully when rare
+        ("okr": something the playbooks do not cover), less when everyday English ("play"
+        in "what role did ITRI play": a question's filler, not its subject)."""
+        weights = {}
+        for t in topic:
+            if t in self._idf:
+                weights[t] = self._idf[t] * self._specificity[t]
+            else:
+                weights[t] = self._idf_unknown * (EVERYDAY_UNKNOWN_WEIGHT if t in everyday else 1.0)
+        return weights
 
     def _semantic_scores(self, query_words: list[str]) -> np.ndarray | None:
         if self._vectors is None or self._embedder is None:

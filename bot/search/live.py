@@ -56,8 +56,8 @@ class LiveIndex:
     def corpus(self) -> Corpus:
         return self._index.corpus
 
-    def search(self, query: str, limit: int = 3) -> SearchResponse:
-        return self._index.search(query, limit)
+    def search(self, query: str, limit: int = 3, context: str = "") -> SearchResponse:
+        return self._index.search(query, limit, context)
 
     def reload(self) -> ReloadReport:
         """Re-read the corpus and swap in a new index (one reload at a time)."""

@@ -70,14 +70,15 @@ class PlaybookScorer:
         return named, stems
 
     def scores(
-        self, topic: list[str], named: Mapping[int, float], idf_unknown: float
+        self, topic: list[str], named: Mapping[int, float], weights: Mapping[str, float]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(playbook relevance 0..1, which playbooks may answer)."""
+        """(playbook relevance 0..1, which playbooks may answer); ``weights``: how much each
+        topic word counts towards coverage."""
         n = self._n
         relevance = np.zeros(n)
         eligible = np.zeros(n, dtype=bool)
         if topic:
-            relevance, coverage, _ = bm25.match(self._bm25, n, topic, self._idf, idf_unknown)
+            relevance, coverage, _ = bm25.match(self._bm25, n, topic, weights, self._idf)
             eligible = coverage >= MIN_COVERAGE
         if named:
             named_mask = np.zeros(n, dtype=bool)

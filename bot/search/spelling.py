@@ -10,7 +10,7 @@ lookup to a few hundred words. Results are cached.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -24,10 +24,17 @@ CACHE_LIMIT = 100_000
 
 class Speller:
     def __init__(
-        self, surface: set[str], corpus_stems: set[str], phrase_stems: set[str], keep: set[str]
+        self,
+        surface: set[str],
+        corpus_stems: set[str],
+        phrase_stems: set[str],
+        keep: set[str],
+        is_real_word: Callable[[str], bool] = lambda word: False,
     ) -> None:
         """``surface``: the corpus's words as written; ``corpus_stems`` and ``phrase_stems``:
-        words that need no correction; ``keep``: words never corrected (acronyms, phrases)."""
+        words that need no correction; ``keep``: words never corrected (acronyms, phrases);
+        ``is_real_word``: everyday English, never a typo ("lunch" is not "launch")."""
+        self._is_real_word = is_real_word
         self._surface = surface
         self._corpus_stems = corpus_stems
         self._known_stems = corpus_stems | phrase_stems
@@ -82,6 +89,7 @@ class Speller:
             or is_stopword(word)
             or stem(word) in self._known_stems
             or word in self._keep  # "fros", "trls": acronyms, not typos
+            or self._is_real_word(word)
         ):
             return None
         if word in self._correction_cache:

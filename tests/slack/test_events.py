@@ -58,13 +58,20 @@ def test_retried_and_duplicate_events_get_one_reply(slack_app: SlackApp) -> None
     assert len(slack_app.fake.calls_to("chat.postMessage")) == 1
 
 
-def test_bare_mention_in_a_thread_uses_the_parent_message(slack_app: SlackApp) -> None:
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [("references?", "Further readings"), ("who wrote this?", "Contributors")],
+)
+def test_a_mention_without_a_topic_asks_about_the_thread(
+    slack_app: SlackApp, question: str, heading: str
+) -> None:
+    """The thread's first message says what it is about; the mention says what is wanted."""
     slack_app.fake.thread_messages["1700000000.000001"] = [
         {"ts": "1700000000.000001", "text": "Should we copy the Yozma program?"}
     ]
-    slack_app.event(mention("<@UBOT> references?", thread_ts="1700000000.000001"))
+    slack_app.event(mention(f"<@UBOT> {question}", thread_ts="1700000000.000001"))
     (post,) = slack_app.fake.wait_for("chat.postMessage")
-    assert "Potential pitfalls" in post.params["blocks"][0]["text"]["text"]
+    assert f"Regional Innovation Hubs › {heading}" in post.params["blocks"][0]["text"]["text"]
     (replies,) = slack_app.fake.calls_to("conversations.replies")
     assert replies.params["ts"] == "1700000000.000001"
 

@@ -63,9 +63,10 @@ def answer_in_thread(
     thread_ts: str | None,
     source: str,
     team_id: str,
+    about: str = "",
 ) -> None:
     channel = event["channel"]
-    response = ask(deps, question, source, limit=2)
+    response = ask(deps, question, source, limit=2, context=about)
     text, blocks = render.thread_reply(response, deps.index.corpus)
     try:
         deps.outbox.send(
@@ -85,13 +86,21 @@ def register(app: App, deps: Deps) -> None:
         channel, ts = event["channel"], event["ts"]
         thread_ts = event.get("thread_ts") or ts
         question = slack_text_to_query(event.get("text", ""))
+        about = ""
         if event.get("thread_ts") and not has_topic(question, deps):
-            # "@hubs references?" asks about the thread's subject: its first message
-            question = parent_text(client, channel, event["thread_ts"]) or question
+            # "@hubs who wrote this?" asks about the thread's subject: its first message
+            about = parent_text(client, channel, event["thread_ts"])
         react(client, "reactions_add", channel, ts)
         try:
             answer_in_thread(
-                deps, client, event, question, thread_ts, "mention", context.get("team_id") or ""
+                deps,
+                client,
+                event,
+                question,
+                thread_ts,
+                "mention",
+                context.get("team_id") or "",
+                about=about,
             )
         finally:
             react(client, "reactions_remove", channel, ts)

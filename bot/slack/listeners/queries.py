@@ -41,10 +41,10 @@ def has_topic(question: str, deps: Deps) -> bool:
     return any(w not in intent and w not in typed and not is_stopword(w) for w in words(question))
 
 
-def ask(deps: Deps, question: str, source: str, limit: int) -> SearchResponse:
+def ask(deps: Deps, question: str, source: str, limit: int, context: str = "") -> SearchResponse:
     """Search, and log the question for `hubs-bot stats` (a logging failure never costs the
-    user the answer)."""
-    response = deps.index.search(question, limit=limit)
+    user the answer). ``context``: what the thread is about, for a question without a topic."""
+    response = deps.index.search(question, limit=limit, context=context)
     first = response.results[0].section.key if response.results else None
     try:
         deps.store.record_query(source, response.query, first)
