@@ -57,6 +57,8 @@ DEFAULT_CUES: Mapping[str, Sequence[str]] = {
         *("drawbacks", "downside", "criticism", "criticisms", "concerns", "fail", "fails"),
         *("failed", "flop", "flopped", "backfire", "unintended consequences", "limitations"),
         *("avoid", "careful", "danger", "weaknesses", "abuse", "gaming", "game the system"),
+        *("what stops", "what prevents", "how to prevent", "prevent", "how hard", "hard to"),
+        *("difficult", "difficulty", "challenges", "challenge", "obstacles", "collusion"),
     ),
     "When to use": (
         *("should we", "should i", "should our", "should the", "should a", "should they"),
@@ -71,11 +73,13 @@ DEFAULT_CUES: Mapping[str, Sequence[str]] = {
         *("explain", "difference between", "different from", "differ", "definition"),
         *("difference", "differences", "the same as", "compare", "compared", "vs", "versus"),
         *("define", "what does", "mean", "means", "primer", "explainer", "in a nutshell"),
+        *("mechanism", "came up with", "who invented", "origin", "origins"),
     ),
     "Case study": (
         *("what happened", "happened", "in practice", "track record", "did it work"),
         *("has anyone tried", "anyone tried", "tried", "precedent", "story", "results"),
         *("evidence", "worked", "real example", "for example", "example of"),
+        *("how did", "why did", "how was"),
     ),
     "Further readings": (
         *("papers", "paper", "articles", "books", "book", "read more", "learn more"),
