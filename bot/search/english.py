@@ -12,37 +12,56 @@ word and not a typo of "launch", or that "office", "open" and "day" say nothing 
 
 The frequencies come from pyspellchecker's English list (160,000 words counted in film and TV
 subtitles, so it is everyday speech, not academic prose), read straight from the file in its
-wheel: the spell checker itself is not used. Only the words asked about are kept.
+wheel: the spell checker itself is not used.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.resources
 import json
 import math
 import re
+import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+
+import numpy as np
 
 COMMON_RANK = 20_000  # words this frequent are real words, never typos
 DOMAIN_MIN = 2.0  # log ratio: a term at least e^2 ≈ 7x more frequent in the corpus
 
 
-@dataclass(frozen=True)
 class EnglishFrequencies:
-    total: int  # words counted in the English list
-    common: frozenset[str]  # the COMMON_RANK most frequent
-    counts: Mapping[str, int]  # only for the words asked about in load()
+    """The whole list in ~2 MB: a sorted array of 64-bit word hashes and their counts (a
+    dict of 160,000 words would be ~15 MB in every process)."""
 
-    def is_everyday(self, word: str) -> bool:
-        """Among the most frequent English words, in either spelling: never a typo."""
-        return word in self.common or american(word) in self.common
+    def __init__(self, counts: Mapping[str, int]) -> None:
+        keys = np.fromiter(map(word_key, counts), dtype=np.uint64, count=len(counts))
+        order = np.argsort(keys)
+        self._keys = keys[order]
+        self._counts = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))[order]
+        self.total = int(self._counts.sum())
+        ranked = np.sort(self._counts)[::-1]
+        self._common_count = int(ranked[min(COMMON_RANK, len(ranked)) - 1]) if len(ranked) else 0
+
+    def _lookup(self, word: str) -> int:
+        key = np.uint64(word_key(word))
+        i = int(np.searchsorted(self._keys, key))
+        return int(self._counts[i]) if i < len(self._keys) and self._keys[i] == key else 0
 
     def count(self, word: str) -> int:
         """How often ``word`` was counted, under its American spelling too: the list is
         American, so "organised" and "labour" would otherwise look like rare jargon."""
-        return max(self.counts.get(word, 0), self.counts.get(american(word), 0))
+        return max(self._lookup(word), self._lookup(american(word)))
+
+    def is_everyday(self, word: str) -> bool:
+        """Among the most frequent English words, in either spelling: never a typo."""
+        return self.count(word) > self._common_count
+
+    def is_word(self, word: str) -> bool:
+        """In the list at all ("enrollment" is; "okr" and "hsinchu" are not)."""
+        return self.count(word) > 0
 
     def domain_weights(
         self, corpus_counts: Mapping[str, int], surfaces: Mapping[str, Iterable[str]]
@@ -55,6 +74,12 @@ class EnglishFrequencies:
             english = sum(self.count(word) for word in surfaces.get(term, ()))
             weights[term] = math.log((count / corpus_total) / ((english + 1) / max(self.total, 1)))
         return weights
+
+
+def word_key(word: str) -> int:
+    """A stable 64-bit key (two checksums), the same in every process."""
+    data = word.encode("utf-8")
+    return (zlib.crc32(data) << 32) | zlib.adler32(data)
 
 
 _BRITISH = (
@@ -72,14 +97,8 @@ def american(word: str) -> str:
     return word
 
 
-def load_english(wanted: Iterable[str] = ()) -> EnglishFrequencies:
-    """The English list, keeping counts only for ``wanted`` words (the full list is dropped
-    once read: ~10 MB as a dict)."""
+@functools.cache
+def load_english() -> EnglishFrequencies:
+    """Read once per process (~0.2 s); every index build and reload shares it."""
     resource = importlib.resources.files("spellchecker") / "resources" / "en.json.gz"
-    full: dict[str, int] = json.loads(gzip.decompress(resource.read_bytes()))
-    values = sorted(full.values(), reverse=True)
-    cutoff = values[min(COMMON_RANK, len(values)) - 1] if values else 0
-    common = frozenset(word for word, count in full.items() if count > cutoff)
-    wanted = {form for word in wanted for form in (word, american(word))}
-    counts = {word: full[word] for word in wanted if word in full}
-    return EnglishFrequencies(sum(values), common, counts)
+    return EnglishFrequencies(json.loads(gzip.decompress(resource.read_bytes())))

@@ -125,7 +125,7 @@ class Index:
             surface.update(words(f"{section.playbook_title} {section.heading} {section.text}"))
         for phrase in self._phrases.phrases:
             surface.update(phrase.split())
-        english = load_english(surface)
+        english = load_english()
         surfaces: dict[str, set[str]] = {}
         for word in surface:
             surfaces.setdefault(stem(word), set()).add(word)
@@ -222,7 +222,11 @@ class Index:
             t
             for t in topic
             if t not in self._playbooks.general
-            and (self._domain[t] >= DOMAIN_MIN if t in self._idf else t not in everyday)
+            and (
+                self._domain[t] >= DOMAIN_MIN
+                if t in self._idf
+                else not self._english.is_word(topic_words[t])
+            )
         ]
         if not specific and not named and not (intent.standalone and intent.strength):
             if any(t not in self._playbooks.general for t in topic):  # off topic: the nearest
