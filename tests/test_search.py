@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.corpus import Corpus, load_corpus
 from bot.search import MAX_QUERY_WORDS, Index
-from bot.search.tokens import fold
-from tests.conftest import WritePlaybook, best
+from bot.search.index import searchable_text
+from bot.search.tokens import fold, terms
+from tests.conftest import REPO_ROOT, WritePlaybook, best
 
 
 def top(index: Index, query: str) -> str:
@@ -167,3 +172,23 @@ def test_empty_corpus_answers_no_match(tmp_path: Path) -> None:
 def test_folding_is_idempotent(text: str) -> None:
     """A heading folded twice must be the same key (found by the message property test)."""
     assert fold(fold(text)) == fold(text)
+
+
+def _fold_by_definition(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.text(max_size=40))
+def test_fast_folding_is_the_defined_folding(text: str) -> None:
+    """fold() skips the per-character loop (ASCII fast path, a translate table): same result."""
+    assert fold(text) == _fold_by_definition(text)
+
+
+@pytest.mark.parametrize("directory", [REPO_ROOT / "seeds", REPO_ROOT / "bench/quality/corpus"])
+def test_items_hold_exactly_the_words_of_their_section(directory: Path) -> None:
+    """The index tokenizes items only and builds each section's document from them."""
+    for section in load_corpus([directory]).sections:
+        from_items = Counter(t for item in section.items for t in terms(searchable_text(item)))
+        assert from_items == Counter(terms(section.text)), section.key

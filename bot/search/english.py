@@ -21,7 +21,6 @@ import functools
 import gzip
 import importlib.resources
 import json
-import math
 import re
 import zlib
 from collections.abc import Iterable, Mapping
@@ -68,12 +67,26 @@ class EnglishFrequencies:
     ) -> dict[str, float]:
         """Log ratio of each term's corpus frequency to its English frequency. ``surfaces``:
         the words as written that share the term (its stem): "grants", "granted" → "grant"."""
-        corpus_total = max(sum(corpus_counts.values()), 1)
-        weights = {}
-        for term, count in corpus_counts.items():
-            english = sum(self.count(word) for word in surfaces.get(term, ()))
-            weights[term] = math.log((count / corpus_total) / ((english + 1) / max(self.total, 1)))
-        return weights
+        terms = list(corpus_counts)
+        owners, forms = [], []
+        for t, term in enumerate(terms):
+            for word in surfaces.get(term, ()):
+                owners.extend((t, t))
+                forms.extend((word, american(word)))
+        english = np.zeros(len(terms))
+        if forms:  # a word's count under either spelling, summed over the term's words
+            per_form = self._counts_of(forms).reshape(-1, 2).max(axis=1)
+            np.add.at(english, np.array(owners[::2], dtype=np.int64), per_form)
+        corpus = np.fromiter(corpus_counts.values(), dtype=np.float64, count=len(terms))
+        ratio = (corpus / max(corpus.sum(), 1.0)) / ((english + 1) / max(self.total, 1))
+        return dict(zip(terms, np.log(ratio).tolist(), strict=True))
+
+    def _counts_of(self, forms: list[str]) -> np.ndarray:
+        keys = np.fromiter(map(word_key, forms), dtype=np.uint64, count=len(forms))
+        at = np.minimum(np.searchsorted(self._keys, keys), max(len(self._keys) - 1, 0))
+        if not len(self._keys):
+            return np.zeros(len(forms))
+        return np.where(self._keys[at] == keys, self._counts[at], 0).astype(np.float64)
 
 
 def word_key(word: str) -> int:
@@ -90,8 +103,13 @@ _BRITISH = (
 )
 
 
+_BRITISH_HINT = re.compile(r"is|our|tre|programme")
+
+
 def american(word: str) -> str:
     """The American spelling of a British one ("organised" → "organized"), else the word."""
+    if not _BRITISH_HINT.search(word):
+        return word
     for pattern, replacement in _BRITISH:
         word = pattern.sub(replacement, word)
     return word

@@ -38,7 +38,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.corpus import Corpus, Section
+from bot.corpus import Corpus, Item, Section
 from bot.search import bm25
 from bot.search.english import DOMAIN_MIN, load_english
 from bot.search.intent import META_WORDS, Intent, PhraseTable
@@ -120,9 +120,7 @@ class Index:
         self._heading_preference = np.array(
             [rank.get(fold(s.heading), len(rank)) for s in self.sections], dtype=np.float64
         )
-        surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
-        for section in self.sections:
-            surface.update(words(f"{section.playbook_title} {section.heading} {section.text}"))
+        surface, self._surface = self._surface, set()
         for phrase in self._phrases.phrases:
             surface.update(phrase.split())
         english = load_english()
@@ -151,14 +149,25 @@ class Index:
     # ------------------------------------------------------------------ build
 
     def _build_documents(self) -> None:
+        """One tokenizer pass over the corpus: each item's words give its terms (for picking
+        the items to quote), the section's document is its title, its heading (twice) and
+        its items' terms, and the words as written feed typo correction."""
         docs: list[list[str]] = []
         self._item_terms: list[list[Counter[str]]] = []
+        self._surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
         for section in self.sections:
-            doc = terms(section.playbook_title) + terms(section.heading) * 2 + terms(section.text)
+            head = words(f"{section.playbook_title} {section.heading}")
+            self._surface.update(head)
+            doc = terms(section.playbook_title) + terms(section.heading) * 2
+            counted: list[Counter[str]] = []
+            for item in section.items:
+                item_words = words(searchable_text(item))
+                self._surface.update(item_words)
+                item_terms = [stem(w) for w in item_words if not is_stopword(w)]
+                doc.extend(item_terms)
+                counted.append(Counter(item_terms))
             docs.append(doc or [""])
-            self._item_terms.append(
-                [Counter(terms(f"{item.title or ''} {item.text}")) for item in section.items]
-            )
+            self._item_terms.append(counted)
         self._bm25 = bm25.build(docs)
         self._n_docs = len(docs)
         df: Counter[str] = Counter()
@@ -420,6 +429,15 @@ class Index:
             return ()
         ranked = np.lexsort((self._order, self._heading_preference))
         return tuple(self.sections[int(i)] for i in ranked[:3])
+
+
+def searchable_text(item: Item) -> str:
+    """An item's words, each once: a bullet's bold lead is both its title and part of its
+    text, a topic's lead line only its title. Together a section's items hold exactly the
+    words of its text (``tests/test_search.py`` checks it on every corpus the tests load)."""
+    if not item.title or item.title in item.text:
+        return item.text
+    return f"{item.title} {item.text}"
 
 
 def build_index(

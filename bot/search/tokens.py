@@ -38,17 +38,33 @@ _AMPERSAND = re.compile(r"\b(\w)\s*&\s*(\w)\b")
 _STEMMER = Stemmer.Stemmer("english")
 
 
+class _WithoutMarks(dict[int, int | None]):
+    """A ``str.translate`` table that deletes combining marks, filled in as characters are
+    met: each distinct character is looked up once, and the per-character work is C's (a
+    Python loop over every character was half of an index build)."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_WITHOUT_MARKS = _WithoutMarks()
+
+
 def fold(text: str) -> str:
     """Case-fold and strip accents, so ``Zürich`` and ``zurich`` are one word. Idempotent:
     compatibility decomposition can itself produce capitals (``🄐`` → ``(A)``), so it comes
     before the case fold."""
+    if text.isascii():
+        return text.lower()  # what NFKD and casefold do to ASCII
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return decomposed if decomposed.isascii() else decomposed.translate(_WITHOUT_MARKS)
 
 
 def join_ampersands(text: str) -> str:
     """``R&D`` → ``RD``, ``M&A`` → ``MA``: one token, as the acronym is said."""
-    return _AMPERSAND.sub(r"\1\2", text)
+    return _AMPERSAND.sub(r"\1\2", text) if "&" in text else text
 
 
 def words(text: str) -> list[str]:
