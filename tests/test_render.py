@@ -188,3 +188,12 @@ def test_digest_where_from_links_and_more_like_this(write_playbook: WritePlayboo
     assert [e["action_id"] for e in blocks[3]["elements"]] == ["more_like_this"]  # all shown
     _, blocks = render.render_digest_message(when, when.items[0], "2026-W48", corpus)
     assert [b["type"] for b in blocks] == ["header", "section", "context"]  # no buttons
+
+
+def test_bot_mention_falls_back_to_at_hubs(seed_corpus: Corpus) -> None:
+    assert render.bot_mention("U0HUBSBOT") == "<@U0HUBSBOT>"
+    assert render.bot_mention(None) == render.bot_mention("!channel") == "@hubs"
+    _, blocks = render.help_message(seed_corpus, None, None)
+    assert "• In a thread: @hubs _what went wrong with Silicon X?_" in json.dumps(
+        blocks, ensure_ascii=False
+    )

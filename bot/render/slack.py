@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.corpus import Corpus, Item, Link, Section
+from bot.corpus import Corpus, Item, Link, Playbook, Section
 from bot.render import blocks as bk
 from bot.render.mrkdwn import (
     escape,
@@ -50,6 +50,7 @@ Message = tuple[str, list[bk.Block]]
 THREAD_CHARS = 600  # a thread reply is read by everyone in the thread: the matching items only
 DIGEST_CHARS = 900  # the whole digest post as people see it (UX.md's length budget)
 DIGEST_TITLE_CHARS = 200
+HOME_PLAYBOOKS = 30
 _BULLET_MARKER = re.compile(r"^(?:[•◦]|\d+\.) ")
 
 
@@ -184,6 +185,12 @@ def feedback_buttons(query: str, section: Section) -> list[dict]:
 def parse_feedback(value: str) -> tuple[str, str]:
     data = json.loads(value)
     return str(data["q"]), str(data["k"])
+
+
+def bot_mention(bot_user_id: str | None) -> str:
+    """How to address the bot: its real mention (``<@U…>``, from the installation or
+    auth.test) so the name people see is the one they type; ``@hubs`` when unknown."""
+    return f"<@{bot_user_id}>" if bot_user_id and _USER_ID.match(bot_user_id) else "@hubs"
 
 
 def user_mention(user_id: str | None) -> str:
@@ -323,9 +330,13 @@ def references_for(result: SearchResult, question: str, corpus: Corpus) -> list[
     return refs[:MAX_REFERENCES]
 
 
-def thread_reply(response: SearchResponse, corpus: Corpus) -> Message:
+def thread_reply(
+    response: SearchResponse, corpus: Corpus, bot_user_id: str | None = None
+) -> Message:
     """A visible reply in a thread: the best passage(s) and their references."""
-    footer = bk.context("Ask me in any thread: `@hubs &lt;question&gt;` · `/hubs help`")
+    footer = bk.context(
+        f"Ask me in any thread: {bot_mention(bot_user_id)} _your question_ · `/hubs help`"
+    )
     if response.no_match:
         text, blocks = no_match_message(response)
         return text, [*blocks[:1], *_suggestion_lines(response.suggestions), footer]
@@ -365,14 +376,20 @@ def digest_line(channel: str | None, next_run: datetime | None) -> str:
     return f"Weekly digest: a case study or pitfall in <#{channel}>, next on {when}."
 
 
-def help_message(corpus: Corpus, digest_channel: str | None, next_run: datetime | None) -> Message:
+def help_message(
+    corpus: Corpus,
+    digest_channel: str | None,
+    next_run: datetime | None,
+    bot_user_id: str | None = None,
+) -> Message:
     examples = "\n".join(f"• `/hubs {example}`" for example in EXAMPLES)
     counts = f"{len(corpus.playbooks)} playbook(s), {len(corpus.sections)} sections"
     blocks = [
         bk.section(f"*hubs-bot* answers from the team's playbooks ({counts}).\n{examples}"),
         bk.section(
             "• `/hubs list` — every playbook and its sections\n"
-            "• In a thread: `@hubs what went wrong with Silicon X?` — I reply in the thread\n"
+            f"• In a thread: {bot_mention(bot_user_id)} _what went wrong with Silicon X?_"
+            " — I reply in the thread\n"
             "• On any message: ⋯ › *Find in playbooks*\n"
             "• `/hubs digest here` / `/hubs digest off` — (admins) where the weekly digest goes"
         ),
@@ -405,18 +422,36 @@ def list_message(corpus: Corpus) -> Message:
     return f"{len(lines)} playbook(s)", bk.fit_message(blocks)
 
 
-def home_view(corpus: Corpus, digest_channel: str | None, next_run: datetime | None) -> dict:
+def playbook_tags(playbook: Playbook) -> str:
+    """``Stage: Catalytic, Growth · Domain: … · Type: …`` (labels only for tags present)."""
+    groups = (("Stage", playbook.stage), ("Domain", playbook.domain), ("Type", playbook.type))
+    return " · ".join(
+        f"{label}: {', '.join(escape(t) for t in tags)}" for label, tags in groups if tags
+    )
+
+
+def home_view(
+    corpus: Corpus,
+    digest_channel: str | None,
+    next_run: datetime | None,
+    bot_user_id: str | None = None,
+) -> dict:
     """The App Home tab: what the bot is, what it knows, how to ask, when the digest posts."""
-    _, help_blocks = help_message(corpus, digest_channel, next_run)
+    _, help_blocks = help_message(corpus, digest_channel, next_run, bot_user_id)
+    shown = corpus.playbooks[:HOME_PLAYBOOKS]
     playbook_blocks = []
-    for playbook in corpus.playbooks[:30]:
-        tags = " · ".join(escape(t) for t in (*playbook.stage, *playbook.domain, *playbook.type))
+    for playbook in shown:
+        tags = playbook_tags(playbook)
         oneliner = f"\n{escape(playbook.oneliner)}" if playbook.oneliner else ""
         playbook_blocks.append(
             bk.section(
                 f"*{escape(playbook.title)}* ({len(playbook.sections)} sections){oneliner}"
                 + (f"\n_{tags}_" if tags else "")
             )
+        )
+    if len(corpus.playbooks) > len(shown):
+        playbook_blocks.append(
+            bk.context(f"{len(shown)} of {len(corpus.playbooks)} — `/hubs list` for all")
         )
     blocks = [
         bk.header("hubs-bot"),
