@@ -15,6 +15,7 @@ from bot.cli import build_parser
 from bot.render.text import response_to_dict
 from bot.search import Index
 from tests.conftest import REPO_ROOT
+from tests.readme_examples import examples
 
 README = (REPO_ROOT / "README.md").read_text()
 CONFIG = (REPO_ROOT / "config" / "hubs.toml").read_text()
@@ -198,3 +199,9 @@ def test_only_settings_reads_the_environment() -> None:
                 if not is_write:
                     offenders.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_the_message_examples_are_what_the_code_renders() -> None:
+    """The README's "What people see" is generated from the seed: regenerate it with
+    ``python -m tests.readme_examples`` when a message changes."""
+    assert examples() in README

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.corpus import Corpus, load_corpus
+from bot.digest.pool import digest_pool
 from bot.render import blocks as bk
 from bot.render import slack as render
 from bot.render.mrkdwn import escape, fit_units, quote_user_text, to_mrkdwn, truncate
@@ -121,13 +122,78 @@ def test_user_mention_accepts_only_real_ids() -> None:
 def test_digest_message_shape(seed_corpus: Corpus) -> None:
     pitfalls = seed_corpus.playbooks[0].section("Potential pitfalls")
     assert pitfalls is not None
-    text, blocks = render.render_digest_message(pitfalls, pitfalls.items[0], "2026-W48")
+    text, blocks = render.render_digest_message(
+        pitfalls, pitfalls.items[0], "2026-W48", seed_corpus
+    )
     assert text == (
-        "Weekly hub digest · Pitfall: Efforts to create a “Silicon X” across the world"
-        " — Regional Innovation Hubs"
+        "Weekly playbook digest: Efforts to create a “Silicon X” across the world"
+        " (Regional Innovation Hubs › Potential pitfalls)"
     )
     assert [b["type"] for b in blocks] == ["header", "section", "context", "actions"]
+    body = blocks[1]["text"]["text"]
+    assert body.startswith("*Efforts to create a “Silicon X” across the world*\nNumerous")
+    assert body.endswith("R&amp;D in Tel Aviv. …")  # trimmed at a sentence
     assert blocks[2]["elements"][0]["text"] == (
-        "📘 Regional Innovation Hubs · Potential pitfalls · week 2026-W48"
+        "📘 Regional Innovation Hubs › Potential pitfalls · week 2026-W48"
     )
-    assert [e["action_id"] for e in blocks[3]["elements"]] == ["open_section", "more_like_this"]
+    # one playbook: nothing "more like this" could show
+    assert [e["action_id"] for e in blocks[3]["elements"]] == ["open_section"]
+
+
+def test_every_seed_digest_is_one_item_within_900_characters(seed_corpus: Corpus) -> None:
+    for entry in digest_pool(seed_corpus):
+        text, blocks = render.render_digest_message(
+            entry.section, entry.item, "2026-W48", seed_corpus
+        )
+        shown = bk.visible_text(blocks)
+        assert len(shown) <= render.DIGEST_CHARS, shown
+        title = shown.split("\n")[1]
+        assert text == bk.fallback_text(
+            f"Weekly playbook digest: {title} (Regional Innovation Hubs › {entry.section.heading})"
+        )
+        assert blocks[1]["text"]["text"].count("<") == blocks[1]["text"]["text"].count(">")
+    first = digest_pool(seed_corpus)[0]
+    _, blocks = render.render_digest_message(first.section, first.item, "2026-W48", seed_corpus)
+    assert blocks[1]["text"]["text"] == (
+        "*Regional innovation hubs are a key component of China’s industrial policy to "
+        "accelerate its AI industry.*\nChina’s Ministry of Science and Technology (MOST) has "
+        "directed at least seventeen cities and counties to create ‘<https://cset.georgetown.edu"
+        "/publication/guidelines-for-national-new-generation-artificial-intelligence-innovation-"
+        "and-development-pilot-zone-construction-work/|AI pilot zones>’ to advance AI R&amp;D "
+        "and commercialization."
+    )
+
+
+def test_digest_where_from_links_and_more_like_this(write_playbook: WritePlaybook) -> None:
+    for name in ("a", "b"):
+        write_playbook(
+            f"{name}.md",
+            f"---\ntitle: <!channel> {name} & co\nurl: https://example.org/{name}\n---\n\n"
+            "## Case study\n\n- A <@U0BAD> lead. Then more.\n  - a child\n"
+            + ("\n## When to use\n\n- Only in a.\n" if name == "a" else ""),
+        )
+    corpus = load_corpus([write_playbook.root])  # type: ignore[attr-defined]
+    case_study = corpus.playbooks[0].section("Case study")
+    when = corpus.playbooks[0].section("When to use")
+    assert case_study is not None and when is not None
+    text, blocks = render.render_digest_message(case_study, case_study.items[0], "2026-W48", corpus)
+    assert text == (
+        "Weekly playbook digest: A &lt;@U0BAD&gt; lead. (&lt;!channel&gt; a &amp; co › Case study)"
+    )
+    assert blocks[1]["text"]["text"] == "*A &lt;@U0BAD&gt; lead.*\nThen more.\n\n• a child"
+    assert blocks[2]["elements"][0]["text"] == (
+        "📘 <https://example.org/a#case-study|&lt;!channel&gt; a &amp; co › Case study>"
+        " · week 2026-W48"
+    )
+    assert [e["action_id"] for e in blocks[3]["elements"]] == ["more_like_this"]  # all shown
+    _, blocks = render.render_digest_message(when, when.items[0], "2026-W48", corpus)
+    assert [b["type"] for b in blocks] == ["header", "section", "context"]  # no buttons
+
+
+def test_bot_mention_falls_back_to_at_hubs(seed_corpus: Corpus) -> None:
+    assert render.bot_mention("U0HUBSBOT") == "<@U0HUBSBOT>"
+    assert render.bot_mention(None) == render.bot_mention("!channel") == "@hubs"
+    _, blocks = render.help_message(seed_corpus, None, None)
+    assert "• In a thread: @hubs _what went wrong with Silicon X?_" in json.dumps(
+        blocks, ensure_ascii=False
+    )

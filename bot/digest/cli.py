@@ -7,9 +7,9 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from bot.corpus import load_corpus, require_playbooks
+from bot.corpus import Corpus, load_corpus, require_playbooks
 from bot.digest.pool import Digest, history_lines, iso_week
-from bot.render.mrkdwn import to_plain_text
+from bot.render.blocks import visible_text
 from bot.render.slack import render_digest_message
 from bot.settings import ConfigError, Settings
 from bot.slack_api.installations import bot_token_for, installation_store
@@ -30,9 +30,18 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         # corpus read for that check is the one the digest picks from (one read, not two)
         corpus = require_playbooks(load_corpus(settings.corpus_dirs))
         if args.preview:
-            return _preview(
-                Digest.from_settings(settings, channel or PREVIEW_CHANNEL, corpus=corpus)
+            # looks only: an existing store is read, a missing SQLite file is not created
+            store = Store.connect_without_creating(settings.effective_database_url)
+            if not channel:
+                print(
+                    "No channel (--channel C… or HUBS_DIGEST_CHANNEL): showing what a channel "
+                    f"named {PREVIEW_CHANNEL!r} with no digest history would get.",
+                    file=sys.stderr,
+                )
+            digest = Digest.from_settings(
+                settings, channel or PREVIEW_CHANNEL, store, corpus=corpus
             )
+            return _preview(digest, corpus)
         if not channel:
             raise ConfigError("no channel: pass --channel C… or set HUBS_DIGEST_CHANNEL")
         if not settings.oauth_enabled:
@@ -61,16 +70,17 @@ def _workspace_token(settings: Settings, store: Store, channel: str) -> str:
     )
 
 
-def _preview(digest: Digest) -> int:
-    item = digest.next_item()
+def _preview(digest: Digest, corpus: Corpus) -> int:
+    """Exactly what the next post in the channel will be, and no write to the store."""
+    item = digest.peek()
     if item is None:
         print("The corpus has no Case study or Potential pitfalls section to post from.")
         return 1
     week = iso_week(datetime.now(digest.trigger.timezone))
-    text, blocks = render_digest_message(item.section, item.item, week)
+    text, blocks = render_digest_message(item.section, item.item, week, corpus)
     print(f"Next digest item: {item.id}")
     print(f"Notification text: {text}\n")
-    print(to_plain_text(item.markdown))
+    print(visible_text(blocks))
     print("\nBlock Kit:")
     print(json.dumps({"text": text, "blocks": blocks}, indent=2, ensure_ascii=False))
     return 0

@@ -26,7 +26,7 @@ from bot.observability import metrics
 from bot.render.slack import render_digest_message
 from bot.settings import Settings
 from bot.slack_api.client import make_web_client, post_message, slack_error
-from bot.store import BagEntry, DigestRun, Store
+from bot.store import DigestRun, Store
 
 log = logging.getLogger(__name__)
 
@@ -39,31 +39,27 @@ METADATA_EVENT = "hubs_digest"
 
 @dataclass(frozen=True, slots=True)
 class PoolItem:
-    """One postable unit: an item of a Case study / Potential pitfalls section, or the whole
-    section when it is plain paragraphs."""
+    """One postable unit: an item (bullet, topic, sub-section or paragraph) of a Case study
+    or Potential pitfalls section."""
 
     id: str
     section: Section
-    item: Item | None
+    item: Item
 
     @property
     def markdown(self) -> str:
-        return self.item.markdown if self.item else self.section.markdown
+        return self.item.markdown
 
 
 def digest_pool(corpus: Corpus) -> list[PoolItem]:
-    """Every case study and pitfall item, with ids stable across edits elsewhere in a file."""
-    pool: list[PoolItem] = []
-    for section in corpus.sections:
-        if section.heading.casefold() not in DIGEST_HEADINGS:
-            continue
-        if section.has_substructure:
-            pool.extend(
-                PoolItem(f"{section.key}/{item.slug}", section, item) for item in section.items
-            )
-        else:
-            pool.append(PoolItem(section.key, section, None))
-    return pool
+    """Every case study and pitfall item (a section of plain paragraphs gives one per
+    paragraph), with ids ``<section key>/<item slug>`` stable across edits elsewhere."""
+    return [
+        PoolItem(f"{section.key}/{item.slug}", section, item)
+        for section in corpus.sections
+        if section.heading.casefold() in DIGEST_HEADINGS
+        for item in section.items
+    ]
 
 
 def iso_week(moment: datetime) -> str:
@@ -85,6 +81,21 @@ def parse_cron(expression: str, timezone: str) -> CronTrigger:
 
 
 @dataclass(frozen=True, slots=True)
+class BagPlan:
+    """What drawing the next item does to a channel's bag, worked out before writing any of
+    it: the preview shows ``item_id``; a post applies the rest, then posts that item."""
+
+    item_id: str
+    cycle: int  # the current cycle (changes below apply to it)
+    remove: tuple[str, ...] = ()  # undrawn items gone from the corpus
+    add: tuple[tuple[str, int], ...] = ()  # new items and their positions
+    # Bags from before the pool was per item hold a whole section's key; if that section was
+    # posted this cycle, its items count as drawn that week (nobody sees them again at once).
+    seen: tuple[tuple[str, int, str], ...] = ()
+    new_cycle: tuple[str, ...] = ()  # every item drawn: the next cycle's order
+
+
+@dataclass(frozen=True, slots=True)
 class TickOutcome:
     action: str  # not-due | done | busy | waiting-retry | posted | failed | empty-pool
     week: str
@@ -102,7 +113,7 @@ class Digest:
         channel: str,
         trigger: CronTrigger,
         corpus_source: Callable[[], Corpus],
-        rng: random.Random | None = None,
+        salt: str = "",
         active_since: datetime | None = None,
     ) -> None:
         self.store = store
@@ -113,7 +124,8 @@ class Digest:
         self.channel = channel
         self.trigger = trigger
         self._corpus = corpus_source
-        self._rng = rng or random.SystemRandom()
+        # the shuffle is seeded by (salt, channel, cycle): see peek()
+        self.salt = salt
 
     @classmethod
     def from_settings(
@@ -154,46 +166,71 @@ class Digest:
 
     # ------------------------------------------------------------------ bag
 
-    def next_item(self) -> PoolItem | None:
-        """The item the next post will use: syncs the bag with the corpus, consumes nothing."""
+    def peek(self) -> PoolItem | None:
+        """The item the next post will use, read-only (``digest --preview``): the shuffle is
+        a function of the channel and the cycle, so what is shown now is what is posted."""
         pool = {item.id: item for item in digest_pool(self._corpus())}
         if not pool:
             return None
-        entries = self._sync_bag(pool)
-        undrawn = [e for e in entries if e.drawn_week is None]
-        if not undrawn:
-            last = next((e.item_id for e in reversed(entries) if e.drawn_week), None)
-            order = self._fresh_order(list(pool), avoid_first=last)
-            self.store.start_cycle(self.channel, order)
-            return pool[order[0]]
-        return pool[undrawn[0].item_id]
+        return pool[self._plan(pool).item_id]
 
-    def _sync_bag(self, pool: dict[str, PoolItem]) -> list[BagEntry]:
+    def _draw(self, pool: dict[str, PoolItem]) -> PoolItem:
+        """The next item, with the bag brought up to date with the corpus (nothing is marked
+        drawn until the post succeeds)."""
+        plan = self._plan(pool)
+        if plan.remove:
+            self.store.remove_from_cycle(self.channel, plan.cycle, plan.remove)
+        if plan.add:
+            self.store.add_to_cycle(self.channel, plan.cycle, plan.add)
+        for week in sorted({w for _, _, w in plan.seen}):
+            placed = [(item, position) for item, position, w in plan.seen if w == week]
+            self.store.add_to_cycle(self.channel, plan.cycle, placed, drawn_week=week)
+        if plan.new_cycle:
+            self.store.start_cycle(self.channel, plan.new_cycle)
+        return pool[plan.item_id]
+
+    def _plan(self, pool: dict[str, PoolItem]) -> BagPlan:
+        """Sync the stored bag with the corpus (new items join the cycle at a random place,
+        removed ones leave) and pick the next item, or start a new cycle, without writing."""
         entries = self.store.bag(self.channel)
         if not entries:
-            self.store.start_cycle(self.channel, self._fresh_order(list(pool), avoid_first=None))
-            return self.store.bag(self.channel)
+            cycle = self.store.current_cycle(self.channel) + 1
+            order = self._fresh_order(list(pool), cycle, avoid_first=None)
+            return BagPlan(order[0], cycle, new_cycle=order)
         cycle = entries[0].cycle
         known = {e.item_id for e in entries}
-        gone = [e.item_id for e in entries if e.item_id not in pool and e.drawn_week is None]
-        new = sorted(set(pool) - known)
-        if gone:
-            self.store.remove_from_cycle(self.channel, cycle, gone)
-        if new:
-            top = max(e.position for e in entries)
-            undrawn = [e.position for e in entries if e.drawn_week is None] or [top]
-            low = min(undrawn)
-            placed = [(item, self._rng.randint(low, top + 1)) for item in new]
-            self.store.add_to_cycle(self.channel, cycle, placed)
-        return self.store.bag(self.channel) if gone or new else entries
+        gone = tuple(e.item_id for e in entries if e.item_id not in pool and e.drawn_week is None)
+        seen = tuple(
+            (item, e.position, e.drawn_week)
+            for e in entries
+            if e.drawn_week and e.item_id not in pool and "/" not in e.item_id
+            for item in sorted(pool)
+            if item.startswith(e.item_id + "/") and item not in known
+        )
+        new = sorted(set(pool) - known - {item for item, _, _ in seen})
+        top = max(e.position for e in entries)
+        low = min([e.position for e in entries if e.drawn_week is None] or [top])
+        add = tuple((item, self._random(cycle, item).randint(low, top + 1)) for item in new)
+        waiting = [(e.position, e.item_id) for e in entries if e.drawn_week is None]
+        waiting = [(p, i) for p, i in waiting if i in pool] + [(p, i) for i, p in add]
+        if waiting:
+            return BagPlan(min(waiting)[1], cycle, gone, add, seen)
+        last = next((e.item_id for e in reversed(entries) if e.drawn_week), None)
+        order = self._fresh_order(list(pool), cycle + 1, avoid_first=last)
+        return BagPlan(order[0], cycle, gone, add, seen, new_cycle=order)
 
-    def _fresh_order(self, ids: list[str], avoid_first: str | None) -> list[str]:
+    def _random(self, cycle: int, purpose: str) -> random.Random:
+        """Randomness that a preview and the post it previews (two processes) agree on."""
+        return random.Random(f"{self.salt}|{self.channel}|{cycle}|{purpose}")
+
+    def _fresh_order(self, ids: list[str], cycle: int, avoid_first: str | None) -> tuple[str, ...]:
+        rng = self._random(cycle, "order")
         order = sorted(ids)
-        self._rng.shuffle(order)
+        rng.shuffle(order)
         if avoid_first and len(order) > 1 and order[0] == avoid_first:
-            swap = self._rng.randrange(1, len(order))
+            swap = rng.randrange(1, len(order))
             order[0], order[swap] = order[swap], order[0]
-        return order
+        return tuple(order)
 
     # ------------------------------------------------------------------ posting
 
@@ -260,13 +297,17 @@ class Digest:
         return False
 
     def _post(self, run: DigestRun, now: datetime) -> TickOutcome:
-        item = self._item_for(run)
+        corpus = self._corpus()
+        item = self._item_for(run, corpus)
         if item is None:
             self.store.mark_failed(run.id, "empty pool", now + RETRY_MAX, now)
             log.warning("digest pool is empty", extra={"channel": self.channel})
             return TickOutcome("empty-pool", run.week, run)
-        text, blocks = render_digest_message(item.section, item.item, run.week)
-        metadata = {"event_type": METADATA_EVENT, "event_payload": {"week": run.week}}
+        text, blocks = render_digest_message(item.section, item.item, run.week, corpus)
+        metadata = {
+            "event_type": METADATA_EVENT,
+            "event_payload": {"week": run.week, "item": item.id},
+        }
         try:
             response = post_message(
                 self.client, channel=self.channel, text=text, blocks=blocks, metadata=metadata
@@ -299,14 +340,15 @@ class Digest:
         )
         return TickOutcome("posted", run.week, self.store.get_run(self.channel, run.week))
 
-    def _item_for(self, run: DigestRun) -> PoolItem | None:
+    def _item_for(self, run: DigestRun, corpus: Corpus) -> PoolItem | None:
         """The run's item (fixed at first attempt, so a retry posts the same one)."""
-        pool = {item.id: item for item in digest_pool(self._corpus())}
+        pool = {item.id: item for item in digest_pool(corpus)}
+        if not pool:
+            return None
         if run.item_id and run.item_id in pool:
             return pool[run.item_id]
-        item = self.next_item()
-        if item is not None:
-            self.store.set_run_item(run.id, item.id)
+        item = self._draw(pool)
+        self.store.set_run_item(run.id, item.id)
         return item
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from bot.render.mrkdwn import escape, one_line, truncate
+from bot.render.mrkdwn import escape, one_line, truncate, visible
 
 Block = dict[str, Any]
 
@@ -118,3 +118,21 @@ def fit_message(blocks: list[Block]) -> list[Block]:
     ):
         body.pop()
     return body + tail
+
+
+def visible_text(blocks: list[Block], names: dict[str, str] | None = None) -> str:
+    """A message as a person reads it, one line per block (buttons as ``(label)``): what
+    length budgets measure and what the README shows. ``names``: see
+    :func:`~bot.render.mrkdwn.visible`."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(block["text"]["text"])
+        elif kind == "section":
+            lines.append(visible(block["text"]["text"], names))
+        elif kind == "context":
+            lines.append(" ".join(visible(e.get("text", ""), names) for e in block["elements"]))
+        elif kind == "actions":
+            lines.append(" ".join(f"({e['text']['text']})" for e in block["elements"]))
+    return "\n".join(lines)

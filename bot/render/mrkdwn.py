@@ -12,7 +12,7 @@ can trim long text at a unit boundary and never cut a link in half.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
@@ -238,3 +238,90 @@ def fit_units(units: Sequence[str], limit: int) -> tuple[str, bool]:
     if len(text) > limit:
         return truncate(text, limit), True
     return text, False
+
+
+# ---------------------------------------------------------------------------- sentences
+
+_ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "ms.", "dr.", "st."})
+_SENTENCE_END = re.compile(r"[.!?][”’\"')\]]*(?=\s)")
+
+
+def split_sentences(text: str) -> list[str]:
+    """mrkdwn text cut into sentences: after ``.``/``!``/``?`` (and closing quotes) and a
+    space, never inside ``<…>`` (a link or mention), never after ``e.g.`` or ``U.S.``."""
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if text.rfind("<", 0, end) > text.rfind(">", 0, end):
+            continue  # inside a link's label
+        word = text[start:end].split()[-1].casefold() if text[start:end].split() else ""
+        word = word.rstrip("”’\"')]")
+        if word in _ABBREVIATIONS or word[:-1].count(".") or (len(word) == 2 and word[0].isalpha()):
+            continue  # "e.g.", "U.S.", an initial
+        sentence = text[start:end].strip()
+        if sentence:
+            sentences.append(sentence)
+        start = end
+    rest = text[start:].strip()
+    if rest:
+        sentences.append(rest)
+    return sentences
+
+
+def fit_sentences(
+    units: Sequence[str], limit: int, measure: Callable[[str], int] = len
+) -> tuple[str, bool]:
+    """Like :func:`fit_units`, but the unit that does not fit is cut at its last sentence
+    that does (so a long paragraph ends on a full stop and "…", never mid-link);
+    ``measure`` is how long a text counts as (e.g. its visible length)."""
+    kept: list[str] = []
+    for unit in units:
+        if measure("\n".join(_join([*kept, unit]))) + len(ELLIPSIS) + 1 <= limit:
+            kept.append(unit)
+            continue
+        sentences = split_sentences(unit) if not unit.lstrip().startswith(("•", "◦")) else []
+        partial = ""
+        for sentence in sentences[:-1]:
+            candidate = f"{partial} {sentence}".strip()
+            if measure("\n".join(_join([*kept, candidate]))) + len(ELLIPSIS) + 1 > limit:
+                break
+            partial = candidate
+        if partial:
+            return "\n".join(_join([*kept, partial])) + " " + ELLIPSIS, True
+        if kept:
+            return "\n".join(_join(kept)) + "\n" + ELLIPSIS, True
+        return truncate(unit, limit), True
+    return "\n".join(_join(kept)), False
+
+
+# ---------------------------------------------------------------------------- what people see
+
+_LABELLED = re.compile(r"<([^<>|]*)\|([^<>]*)>")
+_BARE = re.compile(r"<([^<>]*)>")
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+_CODE = re.compile(r"`([^`\n]*)`")
+
+
+def visible(mrkdwn: str, names: dict[str, str] | None = None) -> str:
+    """Roughly what Slack shows for mrkdwn: link labels, no markers, entities decoded.
+
+    ``names`` maps ids to display names (``{"UBOT": "hubs"}`` → ``@hubs``); unknown user
+    mentions show as ``@user`` and channels as ``#channel``."""
+    names = names or {}
+
+    def control(target: str, label: str | None) -> str:
+        if target.startswith("@"):
+            return "@" + (label or names.get(target[1:], "user"))
+        if target.startswith("#"):
+            return "#" + (label or names.get(target[1:], "channel"))
+        if target.startswith("!"):
+            return label or ""
+        return label if label is not None else target
+
+    text = _LABELLED.sub(lambda m: control(m.group(1), m.group(2)), mrkdwn)
+    text = _BARE.sub(lambda m: control(m.group(1), None), text)
+    text = _CODE.sub(r"\1", _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text)))
+    text = text.replace(_WORD_JOINER, "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -12,9 +12,20 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.corpus import Corpus, Item, Link, Section
+from bot.corpus import Corpus, Item, Link, Playbook, Section
 from bot.render import blocks as bk
-from bot.render.mrkdwn import escape, fit_units, link, one_line, quote_user_text, to_units
+from bot.render.mrkdwn import (
+    escape,
+    fit_sentences,
+    fit_units,
+    link,
+    one_line,
+    quote_user_text,
+    split_sentences,
+    to_units,
+    truncate,
+    visible,
+)
 from bot.search import SearchResponse, SearchResult
 from bot.search.tokens import terms
 
@@ -37,6 +48,10 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 Message = tuple[str, list[bk.Block]]
 THREAD_CHARS = 600  # a thread reply is read by everyone in the thread: the matching items only
+DIGEST_CHARS = 900  # the whole digest post as people see it (UX.md's length budget)
+DIGEST_TITLE_CHARS = 200
+HOME_PLAYBOOKS = 30
+_BULLET_MARKER = re.compile(r"^(?:[•◦]|\d+\.) ")
 
 
 def passage_mrkdwn(item: Item | None, section: Section, limit: int = PASSAGE_CHARS) -> str:
@@ -55,16 +70,71 @@ def section_context(section: Section, *extra: str) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def _item_units(markdown: str) -> tuple[str, list[str]]:
+    """The first line of an item (a bullet's own text, without its marker) and the units
+    after it (the bullet's children, one unit each, then the item's other paragraphs)."""
+    units = to_units(markdown)
+    if not units:
+        return "", []
+    head, *children = units[0].split("\n")
+    marker = _BULLET_MARKER.match(head)
+    if marker:
+        head = head[marker.end() :]
+    nested: list[str] = []
+    for line in children:
+        line = line.removeprefix("    ")
+        if line.startswith("◦ "):
+            line = "• " + line[2:]
+        if nested and not line.startswith("• "):
+            nested[-1] += "\n" + line
+        else:
+            nested.append(line)
+    return head, [*nested, *units[1:]]
+
+
+def item_lead(item: Item | None, section: Section) -> tuple[str, list[str]]:
+    """An item's lead line as a title (mrkdwn) and the rest as units: a topic's or
+    sub-section's own title, else the first sentence of the paragraph or bullet."""
+    if item is not None and item.title:
+        units = to_units(item.markdown)
+        title = escape(item.title)
+        return title, units[1:] if units and units[0].strip("*") == title else units
+    head, rest = _item_units(item.markdown if item else section.markdown)
+    sentences = split_sentences(head)
+    if not sentences:
+        return escape(section.heading), rest
+    title, remainder = sentences[0], " ".join(sentences[1:])
+    if len(visible(title)) > DIGEST_TITLE_CHARS:  # no sentence end in sight: a teaser
+        return truncate(title, DIGEST_TITLE_CHARS), [head, *rest]
+    return title, [remainder, *rest] if remainder else rest
+
+
+def has_sibling(corpus: Corpus, section: Section) -> bool:
+    """Does another playbook have a section with this heading ("More like this")?"""
+    heading = section.heading.casefold()
+    return any(
+        s.heading.casefold() == heading and s.playbook_slug != section.playbook_slug
+        for s in corpus.sections
+    )
+
+
 def render_digest_message(
-    section: Section, item: Item | None, week: str
+    section: Section, item: Item | None, week: str, corpus: Corpus | None = None
 ) -> tuple[str, list[bk.Block]]:
-    """The weekly digest post: kind, the item, where it is from, and what to do next."""
+    """The weekly digest post: one item under its lead line, where it is from, and (only
+    when they lead somewhere) the whole section and more like it; at most
+    :data:`DIGEST_CHARS` of visible text. ``corpus`` decides "More like this"."""
     kind = "Pitfall" if section.slug == "potential-pitfalls" else "Case study"
-    title = (item.title if item else None) or section.heading
-    blocks = [
-        bk.header(f"Weekly hub digest · {kind}"),
-        bk.section(passage_mrkdwn(item, section)),
-        bk.context(section_context(section, f"week {week}")),
+    title, units = item_lead(item, section)
+    title = title.replace("*", "")  # it goes in bold
+    plain_title = visible(title)
+    label = f"{section.playbook_title} › {section.heading}"
+    where = link(section.url, label) if section.url else escape(label)
+    more = corpus is not None and has_sibling(corpus, section)
+    frame = [
+        bk.header(f"Weekly playbook digest · {kind}"),
+        bk.section(f"*{title}*"),
+        bk.context(f"📘 {where} · week {week}"),
         bk.actions(
             bk.button(
                 "Read the whole section",
@@ -73,10 +143,20 @@ def render_digest_message(
                 url=section.url,
                 style="primary",
             ),
-            bk.button("More like this", ACTION_MORE_LIKE_THIS, section.key),
+            *([bk.button("More like this", ACTION_MORE_LIKE_THIS, section.key)] if more else []),
         ),
     ]
-    text = bk.fallback_text(f"Weekly hub digest · {kind}: {title} — {section.playbook_title}")
+    budget = DIGEST_CHARS - len(bk.visible_text(frame)) - 1
+    body, trimmed = fit_sentences([u for u in units if u], budget, lambda t: len(visible(t)))
+    left_out = trimmed or (item is not None and len(section.items) > 1) or item is None
+    buttons = frame[3]["elements"][0 if left_out else 1 :]
+    blocks = [
+        frame[0],
+        bk.section(f"*{title}*\n{body}" if body else f"*{title}*"),
+        frame[2],
+        *([bk.actions(*buttons)] if buttons else []),
+    ]
+    text = bk.fallback_text(f"Weekly playbook digest: {plain_title} ({label})")
     return text, bk.fit_message(blocks)
 
 
@@ -105,6 +185,12 @@ def feedback_buttons(query: str, section: Section) -> list[dict]:
 def parse_feedback(value: str) -> tuple[str, str]:
     data = json.loads(value)
     return str(data["q"]), str(data["k"])
+
+
+def bot_mention(bot_user_id: str | None) -> str:
+    """How to address the bot: its real mention (``<@U…>``, from the installation or
+    auth.test) so the name people see is the one they type; ``@hubs`` when unknown."""
+    return f"<@{bot_user_id}>" if bot_user_id and _USER_ID.match(bot_user_id) else "@hubs"
 
 
 def user_mention(user_id: str | None) -> str:
@@ -244,9 +330,13 @@ def references_for(result: SearchResult, question: str, corpus: Corpus) -> list[
     return refs[:MAX_REFERENCES]
 
 
-def thread_reply(response: SearchResponse, corpus: Corpus) -> Message:
+def thread_reply(
+    response: SearchResponse, corpus: Corpus, bot_user_id: str | None = None
+) -> Message:
     """A visible reply in a thread: the best passage(s) and their references."""
-    footer = bk.context("Ask me in any thread: `@hubs &lt;question&gt;` · `/hubs help`")
+    footer = bk.context(
+        f"Ask me in any thread: {bot_mention(bot_user_id)} _your question_ · `/hubs help`"
+    )
     if response.no_match:
         text, blocks = no_match_message(response)
         return text, [*blocks[:1], *_suggestion_lines(response.suggestions), footer]
@@ -286,14 +376,20 @@ def digest_line(channel: str | None, next_run: datetime | None) -> str:
     return f"Weekly digest: a case study or pitfall in <#{channel}>, next on {when}."
 
 
-def help_message(corpus: Corpus, digest_channel: str | None, next_run: datetime | None) -> Message:
+def help_message(
+    corpus: Corpus,
+    digest_channel: str | None,
+    next_run: datetime | None,
+    bot_user_id: str | None = None,
+) -> Message:
     examples = "\n".join(f"• `/hubs {example}`" for example in EXAMPLES)
     counts = f"{len(corpus.playbooks)} playbook(s), {len(corpus.sections)} sections"
     blocks = [
         bk.section(f"*hubs-bot* answers from the team's playbooks ({counts}).\n{examples}"),
         bk.section(
             "• `/hubs list` — every playbook and its sections\n"
-            "• In a thread: `@hubs what went wrong with Silicon X?` — I reply in the thread\n"
+            f"• In a thread: {bot_mention(bot_user_id)} _what went wrong with Silicon X?_"
+            " — I reply in the thread\n"
             "• On any message: ⋯ › *Find in playbooks*\n"
             "• `/hubs digest here` / `/hubs digest off` — (admins) where the weekly digest goes"
         ),
@@ -326,18 +422,36 @@ def list_message(corpus: Corpus) -> Message:
     return f"{len(lines)} playbook(s)", bk.fit_message(blocks)
 
 
-def home_view(corpus: Corpus, digest_channel: str | None, next_run: datetime | None) -> dict:
+def playbook_tags(playbook: Playbook) -> str:
+    """``Stage: Catalytic, Growth · Domain: … · Type: …`` (labels only for tags present)."""
+    groups = (("Stage", playbook.stage), ("Domain", playbook.domain), ("Type", playbook.type))
+    return " · ".join(
+        f"{label}: {', '.join(escape(t) for t in tags)}" for label, tags in groups if tags
+    )
+
+
+def home_view(
+    corpus: Corpus,
+    digest_channel: str | None,
+    next_run: datetime | None,
+    bot_user_id: str | None = None,
+) -> dict:
     """The App Home tab: what the bot is, what it knows, how to ask, when the digest posts."""
-    _, help_blocks = help_message(corpus, digest_channel, next_run)
+    _, help_blocks = help_message(corpus, digest_channel, next_run, bot_user_id)
+    shown = corpus.playbooks[:HOME_PLAYBOOKS]
     playbook_blocks = []
-    for playbook in corpus.playbooks[:30]:
-        tags = " · ".join(escape(t) for t in (*playbook.stage, *playbook.domain, *playbook.type))
+    for playbook in shown:
+        tags = playbook_tags(playbook)
         oneliner = f"\n{escape(playbook.oneliner)}" if playbook.oneliner else ""
         playbook_blocks.append(
             bk.section(
                 f"*{escape(playbook.title)}* ({len(playbook.sections)} sections){oneliner}"
                 + (f"\n_{tags}_" if tags else "")
             )
+        )
+    if len(corpus.playbooks) > len(shown):
+        playbook_blocks.append(
+            bk.context(f"{len(shown)} of {len(corpus.playbooks)} — `/hubs list` for all")
         )
     blocks = [
         bk.header("hubs-bot"),

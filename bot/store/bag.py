@@ -45,10 +45,23 @@ class BagMixin(StoreBase):
                 )
             return cycle
 
-    def add_to_cycle(self, channel: str, cycle: int, placed: Iterable[tuple[str, int]]) -> None:
-        """New corpus items join the current cycle at the given positions."""
+    def add_to_cycle(
+        self,
+        channel: str,
+        cycle: int,
+        placed: Iterable[tuple[str, int]],
+        drawn_week: str | None = None,
+    ) -> None:
+        """New corpus items join the current cycle at the given positions (``drawn_week``:
+        as already drawn that week)."""
         rows = [
-            {"channel": channel, "cycle": cycle, "item_id": item, "position": position}
+            {
+                "channel": channel,
+                "cycle": cycle,
+                "item_id": item,
+                "position": position,
+                "drawn_week": drawn_week,
+            }
             for item, position in placed
         ]
         if rows:
@@ -81,6 +94,11 @@ class BagMixin(StoreBase):
                 )
                 .values(drawn_week=week)
             )
+
+    def current_cycle(self, channel: str) -> int:
+        """The channel's latest cycle number (0 before the first)."""
+        with self.engine.connect() as conn:
+            return self._current_cycle(conn, channel)
 
     @staticmethod
     def _current_cycle(conn: Connection, channel: str) -> int:

@@ -61,6 +61,21 @@ class StoreBase:
         store.migrate()
         return store
 
+    @classmethod
+    def connect_without_creating(cls, url: str) -> Self:
+        """For looking, not keeping (``digest --preview``): a SQLite file that does not exist
+        yet is not created; an empty in-memory database stands in for it."""
+        parsed = make_url(url)
+        database = parsed.database
+        if (
+            parsed.get_backend_name() == "sqlite"
+            and database
+            and database != ":memory:"
+            and not Path(database).exists()
+        ):
+            return cls.connect("sqlite://")
+        return cls.connect(url)
+
     def migrate(self) -> int:
         """Apply missing migrations; safe when several processes start at once."""
         with self._schema_change() as conn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -73,7 +72,7 @@ def make_digest(tmp_path: Path, fake_slack: FakeSlack, corpus_dir: Path) -> Make
             CHANNEL,
             parse_cron(cron, timezone),
             corpus or (lambda: load_corpus([corpus_dir])),
-            rng=random.Random(seed) if seed is not None else None,
+            salt=str(seed) if seed is not None else "",
         )
 
     return make

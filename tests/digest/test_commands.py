@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,10 @@ from slack_sdk.oauth.installation_store import Installation
 
 from bot.cli import main
 from bot.digest.clock import schedule_digest
+from bot.digest.pool import Digest
 from bot.settings import load_settings
 from bot.slack_api.installations import installation_store
-from bot.store import Store
+from bot.store import Store, metadata
 from tests.digest.conftest import CHANNEL, MakeDigest
 from tests.fake_slack import FakeSlack, workspace_token
 from tests.net import free_port
@@ -50,8 +52,52 @@ def test_preview_needs_no_slack_and_consumes_nothing(
     assert capsys.readouterr().out == first
     assert first.startswith("Next digest item: regional-innovation-hubs#")
     payload = json.loads(first.split("Block Kit:\n", 1)[1])
-    assert payload["blocks"][0]["text"]["text"].startswith("Weekly hub digest · ")
-    assert payload["text"]
+    assert payload["blocks"][0]["text"]["text"].startswith("Weekly playbook digest · ")
+    assert payload["text"].startswith("Weekly playbook digest: ")
+    assert not (tmp_path / "data").exists()  # no database was created to look
+
+
+def _store_rows(url: str) -> dict[str, list[tuple]]:
+    store = Store.connect(url)
+    try:
+        with store.engine.connect() as conn:
+            return {
+                table.name: sorted(map(tuple, conn.execute(table.select())), key=repr)
+                for table in metadata.sorted_tables
+            }
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("history", ["new channel", "mid-cycle", "cycle just ended"])
+def test_preview_shows_what_post_now_posts_and_writes_nothing(
+    env: dict[str, str],
+    fake_slack: FakeSlack,
+    capsys: pytest.CaptureFixture[str],
+    history: str,
+) -> None:
+    url = load_settings().effective_database_url
+    weeks = {"new channel": 0, "mid-cycle": 3, "cycle just ended": 6}[history]  # 6 seed items
+    digest = Digest.from_settings(load_settings(), "C1")
+    for n in range(weeks):  # earlier weeks' digests in this channel
+        week = f"2025-W{n + 10:02d}"
+        assert digest.post_now(week, datetime(2025, 3, 1, tzinfo=UTC), False).action == "posted"
+    digest.store.close()
+    before = _store_rows(url)
+
+    assert main(["digest", "--preview", "--channel", "C1"]) == 0
+    preview = capsys.readouterr().out
+    assert _store_rows(url) == before  # looking wrote nothing
+
+    assert main(["digest", "--post-now", "--channel", "C1"]) == 0
+    post = fake_slack.calls_to("chat.postMessage")[-1]
+    assert len(fake_slack.calls_to("chat.postMessage")) == weeks + 1
+    previewed = preview.split("\n", 1)[0].removeprefix("Next digest item: ")
+    assert post.params["metadata"]["event_payload"]["item"] == previewed
+    payload = json.loads(preview.split("Block Kit:\n", 1)[1])
+    assert post.params["text"] == payload["text"]
+    assert post.params["blocks"] == payload["blocks"]
+    assert "more_like_this" not in json.dumps(payload["blocks"])  # the seed has one playbook
 
 
 def test_post_now_claims_the_week_and_force_posts_again(

@@ -9,21 +9,14 @@ import pytest
 import time_machine
 
 from bot.corpus import Corpus, load_corpus
-from bot.digest.pool import digest_pool, iso_week, parse_cron
+from bot.digest.pool import Digest, digest_pool, iso_week, parse_cron
+from bot.store.schema import digest_bag
 from tests.concurrency import race
 from tests.databases import PostgresCluster
 from tests.digest.conftest import CHANNEL, MakeDigest, write_corpus
 from tests.fake_slack import FakeSlack
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday, before 09:00
-
-
-def posted_items(fake: FakeSlack) -> list[str]:
-    """The section keys the posted digests point at, in order (from the button values)."""
-    return [
-        call.params["blocks"][-1]["elements"][1]["value"] + "|" + call.params["text"]
-        for call in fake.calls_to("chat.postMessage")
-    ]
 
 
 def fire_times(cron: str, timezone: str, start: datetime, weeks: int) -> list[datetime]:
@@ -44,8 +37,12 @@ def test_pool_items_have_stable_ids(corpus_dir: Path, seed_corpus: Corpus) -> No
     assert pool[0].id == "playbook-0#case-study/city-0a"
     assert pool[2].id.startswith("playbook-0#potential-pitfalls/pitfall-00-with-a")
     seed_pool = digest_pool(seed_corpus)
-    assert [p.id for p in seed_pool] == [
-        "regional-innovation-hubs#case-study",  # plain paragraphs: one item
+    assert [p.id for p in seed_pool] == [  # plain paragraphs: one item each
+        "regional-innovation-hubs#case-study/regional-innovation-hubs-are-a-key-component-of",
+        "regional-innovation-hubs#case-study/each-zone-focuses-on-ai-applications-tailored-to",
+        "regional-innovation-hubs#case-study/provincial-and-city-governments-generally-have-high-autonomy",
+        "regional-innovation-hubs#case-study/for-example-after-hangzhou-was-directed-to-set",
+        "regional-innovation-hubs#case-study/it-is-currently-difficult-to-evaluate-whether-chinas",
         "regional-innovation-hubs#potential-pitfalls/efforts-to-create-a-silicon-x-across-the",
     ]
 
@@ -156,7 +153,7 @@ def test_invalid_blocks_fall_back_to_text(make_digest: MakeDigest, fake_slack: F
     assert make_digest().tick(fire).action == "posted"
     first, second = fake_slack.calls_to("chat.postMessage")
     assert "blocks" in first.params and "blocks" not in second.params
-    assert second.params["text"].startswith("Weekly hub digest · ")
+    assert second.params["text"].startswith("Weekly playbook digest: ")
 
 
 def test_missed_week_is_posted_once_at_startup_without_backlog(
@@ -242,14 +239,56 @@ def test_new_items_join_the_cycle_and_removed_ones_leave(
     assert len(set(first_cycle)) == 16
 
 
-def test_preview_consumes_nothing(make_digest: MakeDigest, fake_slack: FakeSlack) -> None:
+def _bag_rows(digest: Digest) -> list[tuple]:
+    with digest.store.engine.connect() as conn:
+        return sorted(map(tuple, conn.execute(digest_bag.select())), key=repr)
+
+
+def test_peek_writes_nothing_and_the_post_uses_its_item(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
     digest = make_digest()
-    first = digest.next_item()
-    assert first is not None and digest.next_item() == first
-    fire = fire_times("0 9 * * mon", "UTC", START, 1)[0]
-    digest.tick(fire)
-    assert digest.store.get_run(CHANNEL, iso_week(fire)).item_id == first.id  # type: ignore[union-attr]
-    assert digest.next_item() != first
+    fires = fire_times("0 9 * * mon", "UTC", START, 21)
+    for fire in fires:  # a new channel, mid-cycle, and the first week of a new cycle
+        before = _bag_rows(digest)
+        first = digest.peek()
+        assert first is not None and digest.peek() == first
+        assert _bag_rows(digest) == before
+        assert make_digest(seed=7).peek() == first  # another process agrees
+        assert digest.tick(fire).action == "posted"
+        assert digest.store.get_run(CHANNEL, iso_week(fire)).item_id == first.id  # type: ignore[union-attr]
+        assert digest.peek() != first
+
+
+def test_a_bag_of_whole_sections_is_migrated_to_items(
+    make_digest: MakeDigest, fake_slack: FakeSlack, tmp_path: Path, seed_corpus: Corpus
+) -> None:
+    """Bags from before the pool was per item hold ``playbook#case-study`` (a section of
+    plain paragraphs): posted this cycle, its items count as drawn; not yet, they join."""
+    digest = make_digest(corpus=lambda: seed_corpus)
+    case_study = "regional-innovation-hubs#case-study"
+    pitfall = "regional-innovation-hubs#potential-pitfalls/efforts-to-create-a-silicon-x-across-the"
+    digest.store.start_cycle(CHANNEL, [case_study, pitfall])
+    digest.store.mark_drawn(CHANNEL, case_study, "2025-W50")
+    fires = fire_times("0 9 * * mon", "UTC", START, 7)
+    assert digest.tick(fires[0]).action == "posted"
+    assert digest.store.get_run(CHANNEL, iso_week(fires[0])).item_id == pitfall  # type: ignore[union-attr]
+    # the case study was posted whole in 2025-W50: its five items are this cycle's history
+    bag = digest.store.bag(CHANNEL)
+    assert (
+        sum(e.item_id.startswith(case_study + "/") and e.drawn_week == "2025-W50" for e in bag) == 5
+    )
+    for fire in fires[1:]:  # then a fresh cycle of all six items
+        assert digest.tick(fire).action == "posted"
+    items = [r.item_id for r in digest.store.history(CHANNEL) if r.week != iso_week(fires[0])]
+    assert len(set(items)) == 6 and all("/" in i for i in items)
+
+    undrawn = make_digest(corpus=lambda: seed_corpus, database_url=f"sqlite:///{tmp_path / 'b.db'}")
+    undrawn.store.start_cycle(CHANNEL, [pitfall, case_study])
+    for fire in fires[:6]:
+        assert undrawn.tick(fire).action == "posted"
+    items = [r.item_id for r in undrawn.store.history(CHANNEL)]
+    assert len(set(items)) == 6 and case_study not in items  # its items replaced it
 
 
 def test_numeric_weekdays_are_refused() -> None:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.slack.conftest import CHANNEL, USER, SlackApp
+from bot.corpus import load_corpus
+from bot.search import Index
+from bot.settings import Settings
+from tests.fake_slack import FakeSlack
+from tests.slack.conftest import CHANNEL, USER, SlackApp, serving
 
 
 def mention(text: str, ts: str = "1700000100.000100", **extra: str) -> dict:
@@ -169,8 +174,43 @@ def test_app_home_is_published(slack_app: SlackApp) -> None:
     view = call.params["view"]
     view = json.loads(view) if isinstance(view, str) else view
     assert call.params["user_id"] == USER and view["type"] == "home"
-    text = json.dumps(view)
-    assert "Regional Innovation Hubs* (6 sections)" in text and "Catalytic" in text
+    text = json.dumps(view, ensure_ascii=False)
+    assert "Regional Innovation Hubs* (6 sections)" in text
+    assert "_Stage: Catalytic, Growth · Domain: Academia, Industry, Philanthropy, Policy · " in text
+    assert "Type: Capacity building, Execution, Funding_" in text
+    assert "/hubs list` for all" not in text  # every playbook is shown
+
+
+def test_app_home_says_how_many_playbooks_it_leaves_out(
+    settings: Settings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    for n in range(31):
+        (tmp_path / f"p{n:02d}.md").write_text(f"---\ntitle: Playbook {n}\n---\n\n## A\n\nx\n")
+    with serving(settings, Index(load_corpus([tmp_path])), fake_slack) as app:
+        app.event({"type": "app_home_opened", "user": USER, "tab": "home", "event_ts": "1"})
+        (call,) = app.fake.wait_for("views.publish")
+    view = call.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    text = json.dumps(view, ensure_ascii=False)
+    assert "*Playbook 29*" in text and "*Playbook 30*" not in text
+    assert view["blocks"][-1]["elements"][0]["text"] == "30 of 31 — `/hubs list` for all"
+
+
+def test_help_and_footers_use_the_bots_real_mention(slack_app: SlackApp) -> None:
+    """The name people see and type is the app's own (from auth.test), not a literal @hubs."""
+    slack_app.fake.bot_user_id = "U0HUBSBOT"
+    slack_app.event(mention("<@U0HUBSBOT> pitfalls"))
+    slack_app.command("help")
+    slack_app.event({"type": "app_home_opened", "user": USER, "tab": "home", "event_ts": "1"})
+    (reply,) = slack_app.fake.wait_for("chat.postMessage")
+    (help_reply,) = slack_app.fake.wait_for("response_url")
+    (home,) = slack_app.fake.wait_for("views.publish")
+    footer = reply.params["blocks"][-2]["elements"][0]["text"]
+    assert footer == "Ask me in any thread: <@U0HUBSBOT> _your question_ · `/hubs help`"
+    for payload in (help_reply.params["blocks"], home.params["view"]):
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        assert "<@U0HUBSBOT> _what went wrong with Silicon X?_" in text
+        assert "@hubs" not in text
 
 
 def test_a_direct_message_with_a_file_attached_is_answered(slack_app: SlackApp) -> None:

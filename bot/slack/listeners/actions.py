@@ -108,7 +108,13 @@ def register(app: App, deps: Deps) -> None:
         if section is None:
             return
         response = deps.index.search(section.heading, limit=10)
-        others = [i for i, r in enumerate(response.results) if r.section.key != section.key]
+        heading = section.heading.casefold()
+        others = [
+            i
+            for i, r in enumerate(response.results)
+            if r.section.playbook_slug != section.playbook_slug
+            and r.section.heading.casefold() == heading
+        ]
         if not others:
             respond(
                 response_type="ephemeral",

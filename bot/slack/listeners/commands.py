@@ -23,7 +23,13 @@ COMMAND = re.compile(r"^/hubs")  # also /hubs-dev etc. for a second install of t
 
 def register(app: App, deps: Deps) -> None:
     @app.command(COMMAND)
-    def handle_hubs(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def handle_hubs(
+        ack: Ack,
+        command: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: dict[str, Any],
+    ) -> None:
         ack()
         started = time.perf_counter()
         query = command.get("text") or ""
@@ -31,7 +37,8 @@ def register(app: App, deps: Deps) -> None:
             text = digest_command(query, command, client, deps)
             respond(response_type="ephemeral", text=text)
         else:
-            text, blocks = command_reply(query, deps, command.get("team_id"))
+            bot = context.get("bot_user_id")
+            text, blocks = command_reply(query, deps, command.get("team_id"), bot)
             respond(response_type="ephemeral", text=text, blocks=blocks)
         log.info(
             "slash command answered",

@@ -62,12 +62,13 @@ def answer_in_thread(
     question: str,
     thread_ts: str | None,
     source: str,
-    team_id: str,
+    context: dict[str, Any],
     about: str = "",
 ) -> None:
     channel = event["channel"]
+    team_id = context.get("team_id") or ""
     response = ask(deps, question, source, limit=2, context=about)
-    text, blocks = render.thread_reply(response, deps.index.corpus)
+    text, blocks = render.thread_reply(response, deps.index.corpus, context.get("bot_user_id"))
     try:
         deps.outbox.send(
             client, team_id, channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
@@ -93,14 +94,7 @@ def register(app: App, deps: Deps) -> None:
         react(client, "reactions_add", channel, ts)
         try:
             answer_in_thread(
-                deps,
-                client,
-                event,
-                question,
-                thread_ts,
-                "mention",
-                context.get("team_id") or "",
-                about=about,
+                deps, client, event, question, thread_ts, "mention", context, about=about
             )
         finally:
             react(client, "reactions_remove", channel, ts)
@@ -114,8 +108,7 @@ def register(app: App, deps: Deps) -> None:
         if not first_time(deps, body, event):
             return
         question = slack_text_to_query(event.get("text", ""))
-        team_id = context.get("team_id") or ""
-        answer_in_thread(deps, client, event, question, event.get("thread_ts"), "dm", team_id)
+        answer_in_thread(deps, client, event, question, event.get("thread_ts"), "dm", context)
 
 
 def parent_text(client: WebClient, channel: str, thread_ts: str) -> str:

@@ -19,5 +19,10 @@ def register(app: App, deps: Deps) -> None:
         if event.get("tab", "home") != "home":
             return
         plan = deps.digest_plan(context.get("team_id"))
-        view = render.home_view(deps.index.corpus, plan.channel, deps.next_digest_run(plan))
+        view = render.home_view(
+            deps.index.corpus,
+            plan.channel,
+            deps.next_digest_run(plan),
+            context.get("bot_user_id"),
+        )
         client.views_publish(user_id=event["user"], view=view)

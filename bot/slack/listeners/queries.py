@@ -68,13 +68,15 @@ def search_for_rank(deps: Deps, question: str, rank: int) -> SearchResponse:
     return deps.index.search(question, limit=max(rank + 2, deps.settings.result_limit))
 
 
-def command_reply(text: str, deps: Deps, team_id: str | None = None) -> render.Message:
-    """What `/hubs <text>` answers."""
+def command_reply(
+    text: str, deps: Deps, team_id: str | None = None, bot_user_id: str | None = None
+) -> render.Message:
+    """What `/hubs <text>` answers (``bot_user_id``: how help tells people to mention it)."""
     keyword = text.strip().casefold()
     corpus = deps.index.corpus
     if keyword in ("", "help", "?"):
         plan = deps.digest_plan(team_id)
-        return render.help_message(corpus, plan.channel, deps.next_digest_run(plan))
+        return render.help_message(corpus, plan.channel, deps.next_digest_run(plan), bot_user_id)
     if keyword == "list":
         return render.list_message(corpus)
     response = ask(deps, text, "slash", max(2, deps.settings.result_limit))

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.render import blocks as bk
 from bot.render import slack as render
-from bot.render.blocks import context
 from bot.slack.listeners.queries import ask, slack_text_to_query
 from bot.slack.listeners.replies import explain, slack_error
 
@@ -26,13 +26,17 @@ CALLBACK_ID = "find_in_playbooks"
 def register(app: App, deps: Deps) -> None:
     @app.shortcut(CALLBACK_ID)
     def find_in_playbooks(
-        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+        ack: Ack,
+        body: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: dict[str, Any],
     ) -> None:
         ack()
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id")
         response = ask(deps, slack_text_to_query(message.get("text", "")), "shortcut", limit=2)
-        text, blocks = render.thread_reply(response, deps.index.corpus)
+        text, blocks = render.thread_reply(response, deps.index.corpus, context.get("bot_user_id"))
         try:
             deps.outbox.send(
                 client,
@@ -47,5 +51,5 @@ def register(app: App, deps: Deps) -> None:
             log.info("shortcut answered privately", extra={"error": slack_error(exc)})
             if reason is None:
                 raise
-            note = context(f"{reason} Only you can see this answer.")
+            note = bk.context(f"{reason} Only you can see this answer.")
             respond(response_type="ephemeral", text=text, blocks=[*blocks, note])
