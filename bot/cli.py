@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.corpus import Corpus, NoPlaybooksError, load_corpus, require_playbooks
+from bot.corpus.cache import ParseCache
 from bot.observability.logs import configure_logging
 from bot.render.text import format_response, response_to_dict
 from bot.search import SearchResponse
@@ -165,7 +166,8 @@ def _lazy(module: str, name: str) -> Handler:
 def load_index(settings: Settings) -> Index:
     """The corpus as an index, for one-shot commands: no playbooks is an error (exit 2), and
     problems are one summary line, not a log record each (`check` lists them)."""
-    corpus = require_playbooks(load_corpus(settings.corpus_dirs))
+    cache = ParseCache(settings.parse_cache_dir)
+    corpus = require_playbooks(load_corpus(settings.corpus_dirs, cache=cache))
     _summarise_problems(corpus)
     from bot.search.index import build_index  # numpy and bm25s: only for commands that search
 

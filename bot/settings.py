@@ -65,6 +65,11 @@ class Settings:
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'hubs-bot.sqlite3'}"
 
+    @property
+    def parse_cache_dir(self) -> Path:
+        """Parsed playbooks by content (bot/corpus/cache.py): safe to delete at any time."""
+        return self.data_dir / "cache" / "parsed"
+
     def with_corpus(self, dirs: Sequence[Path]) -> Settings:
         """``--corpus DIR`` flags (relative to the working directory) replace the corpus."""
         return (

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.corpus import front_matter
+from bot.corpus.cache import ParseCache
 from bot.corpus.front_matter import FrontMatterError
 from bot.corpus.lint import parse_cost_problem
 from bot.corpus.markdown import SectionContext, SectionParser, first_h1, parse_tokens, slugify
@@ -33,8 +34,9 @@ class _SkipFileError(Exception):
 class _FileLoader:
     """Reads one file into a playbook, collecting its problems."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, raw: bytes | None = None) -> None:
         self.path = path
+        self.raw = raw
         self.problems: list[Problem] = []
         self._dropped = 0
 
@@ -87,10 +89,10 @@ class _FileLoader:
         )
 
     def _read_text(self) -> str:
-        size = self.path.stat().st_size
+        size = self.path.stat().st_size if self.raw is None else len(self.raw)
         if size > MAX_FILE_BYTES:
             raise self.skip(1, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        raw = self.path.read_bytes()
+        raw = self.path.read_bytes() if self.raw is None else self.raw
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -101,11 +103,12 @@ class _FileLoader:
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_playbook(path: Path) -> tuple[Playbook | None, list[Problem]]:
-    """Parse one file; returns (playbook or None when it cannot serve, problems found).
-    Never raises: an unexpected failure is reported against the file (and logged with its
-    traceback, since it is a bug to fix here, not in the file)."""
-    loader = _FileLoader(path)
+def parse_playbook(path: Path, raw: bytes | None = None) -> tuple[Playbook | None, list[Problem]]:
+    """Parse one file (from ``raw`` when its bytes were read already); returns (playbook or
+    None when it cannot serve, problems found). Never raises: an unexpected failure is
+    reported against the file (and logged with its traceback, since it is a bug to fix here,
+    not in the file)."""
+    loader = _FileLoader(path, raw)
     playbook: Playbook | None = None
     try:
         playbook = loader.load()
@@ -134,12 +137,15 @@ def iter_corpus_files(locations: Sequence[Path]) -> Iterator[Path]:
                 yield path
 
 
-def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> Corpus:
+def load_corpus(
+    directories: Sequence[Path], previous: Corpus | None = None, cache: ParseCache | None = None
+) -> Corpus:
     """Load every playbook below the directories; broken files are reported and skipped.
 
     On a reload, pass the corpus being replaced as ``previous``: a file that no longer parses
-    keeps its last good version instead of vanishing mid-edit. Problems are returned, not
-    logged: the caller decides whether they are lines to print or log records."""
+    keeps its last good version instead of vanishing mid-edit. With a ``cache``, a file whose
+    bytes were parsed before is not parsed again. Problems are returned, not logged: the
+    caller decides whether they are lines to print or log records."""
     playbooks: list[Playbook] = []
     problems: list[Problem] = []
     titles: dict[str, Path] = {}
@@ -148,8 +154,9 @@ def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> 
     for missing in directories:
         if missing not in existing:
             problems.append(Problem(missing, 0, "corpus directory does not exist"))
+    kept: set[str] = set()
     for path in iter_corpus_files(existing):
-        playbook, found = parse_playbook(path)
+        playbook, found = _parse(path, cache, kept)
         problems.extend(found)
         if playbook is None and path in last_good:
             playbook = last_good[path]
@@ -172,7 +179,32 @@ def load_corpus(directories: Sequence[Path], previous: Corpus | None = None) -> 
             continue
         titles[key] = path
         playbooks.append(playbook)
+    if cache is not None:
+        cache.retain(kept)
     return Corpus(tuple(_unique_slugs(playbooks)), tuple(problems), tuple(directories))
+
+
+def _parse(
+    path: Path, cache: ParseCache | None, kept: set[str]
+) -> tuple[Playbook | None, Sequence[Problem]]:
+    """One file, through the cache when there is one: keyed by the bytes read here, which
+    are the bytes parsed (an edit between two reads cannot file one version under the
+    other's key)."""
+    if cache is None:
+        return parse_playbook(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return parse_playbook(path)
+        raw = path.read_bytes()
+    except OSError:
+        return parse_playbook(path)  # reports the error against the file
+    key = cache.key(path, raw)
+    kept.add(key)
+    found = cache.get(key)
+    if found is None:
+        found = parse_playbook(path, raw)
+        cache.put(key, found)
+    return found
 
 
 def _existing(directories: Sequence[Path]) -> list[Path]:

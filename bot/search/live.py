@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.corpus import Corpus, load_corpus, log_problems, require_playbooks
+from bot.corpus.cache import ParseCache
 from bot.search import Index, SearchResponse
 from bot.search.semantic import Embedder
 
@@ -38,13 +39,16 @@ class LiveIndex:
         aliases: Mapping[str, Sequence[str]] | None = None,
         cues: Mapping[str, Sequence[str]] | None = None,
         embedder: Embedder | None = None,
+        cache: ParseCache | None = None,
     ) -> None:
+        """``cache``: parsed files by their bytes, so a reload parses only what changed."""
         self.directories = tuple(directories)
+        self._cache = cache or ParseCache()
         self._aliases = aliases
         self._cues = cues
         self._embedder = embedder
         self._reload_lock = threading.Lock()
-        corpus = require_playbooks(load_corpus(self.directories))
+        corpus = require_playbooks(load_corpus(self.directories, cache=self._cache))
         log_problems(corpus)
         self._index = Index(corpus, aliases, cues, embedder)
 
@@ -63,7 +67,7 @@ class LiveIndex:
         """Re-read the corpus and swap in a new index (one reload at a time)."""
         with self._reload_lock:
             started = time.perf_counter()
-            loaded = load_corpus(self.directories, previous=self._index.corpus)
+            loaded = load_corpus(self.directories, self._index.corpus, self._cache)
             log_problems(loaded)
             if loaded.playbooks:
                 self._index = Index(loaded, self._aliases, self._cues, self._embedder)

@@ -30,6 +30,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.corpus import Corpus, check_playbooks
+from bot.corpus.cache import ParseCache
 from bot.search.live import LiveIndex
 from bot.search.semantic import embedder_for
 from bot.settings import Settings
@@ -140,7 +141,11 @@ def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App
     from bot.slack_api.installations import installation_store
 
     index = LiveIndex(
-        settings.corpus_dirs, settings.aliases, settings.cues, embedder_for(settings.semantic)
+        settings.corpus_dirs,
+        settings.aliases,
+        settings.cues,
+        embedder_for(settings.semantic),
+        ParseCache(settings.parse_cache_dir),
     )
     store = Store.connect(settings.effective_database_url)
     installations = installation_store(settings, store) if settings.oauth_enabled else None
