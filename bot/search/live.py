@@ -48,9 +48,19 @@ class LiveIndex:
         self._cues = cues
         self._embedder = embedder
         self._reload_lock = threading.Lock()
+        started = time.perf_counter()
         corpus = require_playbooks(load_corpus(self.directories, cache=self._cache))
         log_problems(corpus)
         self._index = Index(corpus, aliases, cues, embedder)
+        log.info(
+            "index built",
+            extra={
+                "playbooks": len(corpus.playbooks),
+                "sections": len(corpus.sections),
+                "parsed": self._cache.misses,
+                "seconds": round(time.perf_counter() - started, 3),
+            },
+        )
 
     @property
     def index(self) -> Index:

@@ -29,7 +29,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.corpus import Corpus, check_playbooks
+from bot.corpus import Corpus
 from bot.corpus.cache import ParseCache
 from bot.search.live import LiveIndex
 from bot.search.semantic import embedder_for
@@ -133,20 +133,28 @@ def _measured(
     return result
 
 
-def build_runtime(settings: Settings, *, socket_mode: bool = False) -> tuple[App, Store, LiveIndex]:
-    """Everything one worker serves with, running: the corpus watched and hot-reloaded, and
-    the outbox retrying replies Slack could not take."""
-    from bot.slack.app import create_app
-    from bot.slack.outbox import Outbox
-    from bot.slack_api.installations import installation_store
-
-    index = LiveIndex(
+def live_index(settings: Settings) -> LiveIndex:
+    """The corpus, parsed (through the cache on disk) and indexed."""
+    return LiveIndex(
         settings.corpus_dirs,
         settings.aliases,
         settings.cues,
         embedder_for(settings.semantic),
         ParseCache(settings.parse_cache_dir),
     )
+
+
+def build_runtime(
+    settings: Settings, *, socket_mode: bool = False, index: LiveIndex | None = None
+) -> tuple[App, Store, LiveIndex]:
+    """Everything one worker serves with, running: the corpus watched and hot-reloaded, and
+    the outbox retrying replies Slack could not take. ``index``: one built before the worker
+    was forked (shared copy-on-write), else built here."""
+    from bot.slack.app import create_app
+    from bot.slack.outbox import Outbox
+    from bot.slack_api.installations import installation_store
+
+    index = index or live_index(settings)
     store = Store.connect(settings.effective_database_url)
     installations = installation_store(settings, store) if settings.oauth_enabled else None
     outbox = Outbox.from_settings(settings, store, installations)
@@ -168,12 +176,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
     require_credentials(settings)
-    # refuse to start with nothing to serve, before any worker is forked; load the embedding
-    # model (when on) in the master too, so the workers share its pages copy-on-write
-    check_playbooks(settings.corpus_dirs)
-    embedder_for(settings.semantic)
+    # the index is built once, here in the master, before any worker is forked: workers
+    # share it copy-on-write instead of each parsing and indexing the corpus (and no
+    # playbooks stops the start here). Threads (file watcher, outbox) and database engines
+    # start in each worker, after the fork.
+    index = live_index(settings)
     port = args.port or settings.port
     created_metrics_dir = None
+    master_pid = os.getpid()
     if settings.web_workers > 1 and settings.metrics_dir is None:
         # let /metrics add up every worker's counters: prometheus_client reads this variable
         # when the workers import it; made here only when not given, and removed on exit
@@ -197,12 +207,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             if metrics_dir is not None:
                 self.cfg.set("child_exit", _forget_worker_metrics)
             # `hubs-bot reload` finds the server here; SIGHUP makes gunicorn restart its
-            # workers gracefully, each building a fresh index from the corpus
+            # workers gracefully
             self.cfg.set("pidfile", str(pidfile(settings, f"serve-{port}")))
+            # SIGHUP: the master re-reads the corpus (changed files only) before it forks the
+            # new workers, which then start on the fresh index
+            self.cfg.set("on_reload", lambda _arbiter: index.reload())
 
-        def load(self) -> WSGIApp:  # runs in each worker: its own engine, index, watcher
-            app, store, index = build_runtime(settings)
-            return build_wsgi(app, store, lambda: index.corpus, metrics_dir)
+        def load(self) -> WSGIApp:  # runs in each worker: its own engine, watcher, outbox
+            app, store, served = build_runtime(settings, index=index)
+            return build_wsgi(app, store, lambda: served.corpus, metrics_dir)
 
     mode = "multi-workspace (OAuth)" if settings.oauth_enabled else "single workspace"
     log.info(
@@ -212,7 +225,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         HubsServer().run()
     finally:
-        if created_metrics_dir is not None:
+        # a worker ends by raising SystemExit through these frames (it was forked inside
+        # run()): only the master may remove the directory the other workers still write to
+        if created_metrics_dir is not None and os.getpid() == master_pid:
             shutil.rmtree(created_metrics_dir, ignore_errors=True)
     return 0
 
