@@ -1,0 +1,204 @@
+"""How hubs-bot grows with the corpus: start-up, index build, query latency and memory at
+1 / 100 / 1,000 / 10,000 synthetic playbooks, cold and warm parse cache.
+
+    python bench/bench_scale.py [--sizes 1,100,1000,10000] [--queries 300] [--workers 2]
+                                [--workdir DIR]
+
+Per size, in one run:
+
+* **in process**: load + index with an empty parse cache (cold) and with the cache the cold
+  run wrote (warm); query p50/p99 over a seeded mix of questions and p99 of the ones nothing
+  matches (the same generator as ``bench_search.py``);
+* **`hubs-bot serve`** (gunicorn, ``--workers``, against a local fake Slack): seconds from
+  spawn to the first ``/healthz`` 200, and the memory of master + workers once serving —
+  RSS summed (what ``ps`` shows; pages shared copy-on-write are counted in every process)
+  and PSS (each shared page split between the processes sharing it: the real total) — with a
+  fresh data directory (cold cache), then again with the one that run left (warm);
+* **the floor**: a minimal Bolt app under the same gunicorn configuration
+  (``minimal_bolt_app.py``), spawn to ``/healthz``, measured in the same run; start-up is
+  also printed as a ratio to it.
+
+Synthetic corpora are written once per seed under ``--workdir`` and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_search import make_queries, percentile  # noqa: E402
+from bench_slack_http import free_port  # noqa: E402
+from synth_corpus import write_corpus  # noqa: E402
+
+from bot.corpus import load_corpus  # noqa: E402
+from bot.corpus.cache import ParseCache  # noqa: E402
+from bot.search import Index  # noqa: E402
+from tests.fake_slack import running_fake_slack  # noqa: E402
+from tests.slack.conftest import SECRET, TOKEN  # noqa: E402
+
+SEED = 42
+
+
+def family(root_pid: int) -> list[int]:
+    """A process and its children (gunicorn master + workers)."""
+    pids = [root_pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().split(") ")[-1].split()
+            if int(fields[1]) == root_pid:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def memory_mb(root_pid: int) -> tuple[float, float]:
+    """(RSS summed, PSS summed) in MB over the process family, from /proc."""
+    rss = pss = 0
+    for pid in family(root_pid):
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss / 1024, pss / 1024
+
+
+def start_to_healthy(command: list[str], env: dict[str, str], port: int, workers: int) -> dict:
+    """Spawn, poll /healthz every 20 ms until 200 (300 s at most), measure, stop."""
+    started = time.perf_counter()
+    server = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.perf_counter() - started > 300:
+                    raise SystemExit(f"{command[2:4]} did not start") from None
+                time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        deadline = time.monotonic() + 30  # memory once every worker is up
+        while len(family(server.pid)) < workers + 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rss, pss = memory_mb(server.pid)
+        return {"start_s": seconds, "rss_mb": rss, "pss_mb": pss}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def in_process(directory: Path, cache_dir: Path, n_queries: int) -> dict:
+    started = time.perf_counter()
+    corpus = load_corpus([directory], cache=ParseCache(cache_dir))
+    index = Index(corpus)
+    cold = time.perf_counter() - started
+    started = time.perf_counter()
+    index = Index(load_corpus([directory], cache=ParseCache(cache_dir)))
+    warm = time.perf_counter() - started
+    queries = make_queries(index.corpus, n_queries, random.Random(SEED))
+    index.search("warm up the code paths")
+    timings, misses = [], []
+    for query in queries:
+        begun = time.perf_counter_ns()
+        response = index.search(query)
+        elapsed = (time.perf_counter_ns() - begun) / 1e6
+        timings.append(elapsed)
+        if response.no_match:
+            misses.append(elapsed)
+    return {
+        "build_cold_s": cold,
+        "build_warm_s": warm,
+        "p50_ms": percentile(timings, 50),
+        "p99_ms": percentile(timings, 99),
+        "no_match_p99_ms": percentile(misses, 99) if misses else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,100,1000,10000")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "hubs-scale")
+    args = parser.parse_args()
+    rows = []
+    with running_fake_slack() as fake:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.base_url,
+            "WEB_CONCURRENCY": str(args.workers),
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        port = free_port()
+        floor_command = [
+            sys.executable,
+            str(ROOT / "bench" / "minimal_bolt_app.py"),
+            *("--port", str(port), "--workers", str(args.workers), "--api-url", fake.base_url),
+        ]
+        floor = start_to_healthy(floor_command, env, port, args.workers)
+        print(HEADER)
+        for size in map(int, args.sizes.split(",")):
+            directory = args.workdir / f"corpus-{size}-{SEED}"
+            if not directory.exists():
+                write_corpus(directory, size, SEED)
+            with tempfile.TemporaryDirectory(prefix="hubs-scale-") as scratch:
+                row = {"playbooks": size, **in_process(directory, Path(scratch), args.queries)}
+            data_dir = Path(tempfile.mkdtemp(prefix="hubs-scale-data-"))
+            try:
+                serve_env = {**env, "HUBS_CORPUS": str(directory), "HUBS_DATA_DIR": str(data_dir)}
+                command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+                for cache in ("cold", "warm"):
+                    serve = start_to_healthy(command, serve_env, port, args.workers)
+                    row |= {f"{key}_{cache}": value for key, value in serve.items()}
+            finally:
+                shutil.rmtree(data_dir, ignore_errors=True)
+            rows.append(row)
+            print_row(row, floor)
+    print(
+        f"\nfloor (minimal Bolt app, {args.workers} workers): start {floor['start_s']:.2f} s, "
+        f"RSS {floor['rss_mb']:.0f} MB, PSS {floor['pss_mb']:.0f} MB. Start ratios are "
+        "hubs-bot / floor. RSS counts shared pages once per process; PSS splits them."
+    )
+
+
+HEADER = (
+    "| playbooks | build cold / warm (s) | query p50 / p99 (ms) | no-match p99 (ms) "
+    "| serve start cold / warm (s) | × floor | RSS / PSS cold (MB) | RSS / PSS warm (MB) |\n"
+    "|---:|---|---|---:|---|---|---|---|"
+)
+
+
+def print_row(row: dict, floor: dict) -> None:
+    print(
+        f"| {row['playbooks']:,} | {row['build_cold_s']:.2f} / {row['build_warm_s']:.2f} "
+        f"| {row['p50_ms']:.2f} / {row['p99_ms']:.2f} | {row['no_match_p99_ms']:.2f} "
+        f"| {row['start_s_cold']:.2f} / {row['start_s_warm']:.2f} "
+        f"| {row['start_s_cold'] / floor['start_s']:.1f}× / "
+        f"{row['start_s_warm'] / floor['start_s']:.1f}× "
+        f"| {row['rss_mb_cold']:.0f} / {row['pss_mb_cold']:.0f} "
+        f"| {row['rss_mb_warm']:.0f} / {row['pss_mb_warm']:.0f} |",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
