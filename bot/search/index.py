@@ -45,7 +45,7 @@ from bot.search.playbooks import MIN_COVERAGE, PlaybookScorer
 from bot.search.results import SearchResponse, SearchResult
 from bot.search.semantic import Embedder
 from bot.search.spelling import Speller
-from bot.search.tokens import fold, is_stopword, stem, terms, words
+from bot.search.tokens import STOPWORDS, fold, is_stopword, stem, terms, words
 
 log = logging.getLogger(__name__)
 
@@ -155,21 +155,26 @@ class Index:
         the items to quote), the section's document is its title, its heading (twice) and
         its items' terms, and the words as written feed typo correction."""
         docs: list[list[str]] = []
-        self._item_terms: list[list[Counter[str]]] = []
+        self._item_terms: list[list[tuple[str, ...]]] = []
+        stems: dict[str, str] = {}  # word → stem, without a call per word
         self._surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
         for section in self.sections:
             head = words(f"{section.playbook_title} {section.heading}")
             self._surface.update(head)
             doc = terms(section.playbook_title) + terms(section.heading) * 2
-            counted: list[Counter[str]] = []
+            per_item: list[tuple[str, ...]] = []
             for item in section.items:
                 item_words = words(searchable_text(item))
                 self._surface.update(item_words)
-                item_terms = [stem(w) for w in item_words if not is_stopword(w)]
+                item_terms = tuple(
+                    stems.get(w) or stems.setdefault(w, stem(w))
+                    for w in item_words
+                    if w not in STOPWORDS
+                )
                 doc.extend(item_terms)
-                counted.append(Counter(item_terms))
+                per_item.append(item_terms)
             docs.append(doc or [""])
-            self._item_terms.append(counted)
+            self._item_terms.append(per_item)
         self._bm25 = bm25.build(docs)
         self._n_docs = len(docs)
         df: Counter[str] = Counter()
@@ -378,7 +383,8 @@ class Index:
         matched = tuple(t for t in topic if t in present and present[t][doc])
         weights = {t: self._idf.get(t, 0.0) for t in matched}
         scored = []
-        for position, counts in enumerate(self._item_terms[doc]):
+        for position, item_terms in enumerate(self._item_terms[doc]):
+            counts = Counter(item_terms)  # counted for the few results shown, not at build
             value = sum(w * (1 + math.log(counts[t])) for t, w in weights.items() if counts[t])
             if value > 0:
                 scored.append((-value, position))
