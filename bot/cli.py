@@ -165,14 +165,21 @@ def _lazy(module: str, name: str) -> Handler:
 
 def load_index(settings: Settings) -> Index:
     """The corpus as an index, for one-shot commands: no playbooks is an error (exit 2), and
-    problems are one summary line, not a log record each (`check` lists them)."""
-    cache = ParseCache(settings.parse_cache_dir)
-    corpus = require_playbooks(load_corpus(settings.corpus_dirs, cache=cache))
-    _summarise_problems(corpus)
-    from bot.search.index import build_index  # numpy and bm25s: only for commands that search
+    problems are one summary line, not a log record each (`check` lists them). Through the
+    caches: an unchanged corpus is not parsed or indexed again."""
+    # numpy and bm25s: only for commands that search
+    from bot.search.index_cache import IndexCache, cached_or_built
 
-    embedder = embedder_for(settings.semantic)
-    return build_index(corpus, settings.aliases, settings.cues, embedder)
+    index, _cached = cached_or_built(
+        settings.corpus_dirs,
+        settings.aliases,
+        settings.cues,
+        embedder_for(settings.semantic),
+        ParseCache(settings.parse_cache_dir),
+        IndexCache(settings.index_cache_dir),
+    )
+    _summarise_problems(index.corpus)
+    return index
 
 
 def _summarise_problems(corpus: Corpus) -> None:

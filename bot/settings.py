@@ -66,6 +66,11 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'hubs-bot.sqlite3'}"
 
     @property
+    def index_cache_dir(self) -> Path:
+        """The built index, named by what it is built from (bot/search/index_cache.py)."""
+        return self.data_dir / "cache"
+
+    @property
     def parse_cache_dir(self) -> Path:
         """Parsed playbooks by content (bot/corpus/cache.py): safe to delete at any time."""
         return self.data_dir / "cache" / "parsed"

@@ -144,7 +144,7 @@ def test_verbose_shows_our_debug_lines_only(
 ) -> None:
     assert main(argv) == 0
     err = capsys.readouterr().err
-    assert "bot.search.index: index built" in err
+    assert "bot.search.index_cache: index " in err  # built, or loaded from the cache
     assert "markdown_it" not in err and "bm25s" not in err
 
 

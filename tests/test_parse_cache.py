@@ -1,8 +1,10 @@
-"""Parsed playbooks kept by their bytes: a reload or a restart parses only the files that
-changed, and nothing in the cache can ever serve content a file no longer has."""
+"""Parsed playbooks kept by their bytes, and the built index by what it is built from: a
+reload or a restart parses only the files that changed, a restart with nothing changed
+builds nothing, and nothing in either cache can serve content a file no longer has."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from bot.corpus import cache as cache_module
 from bot.corpus import load as load_module
 from bot.corpus import load_corpus
 from bot.corpus.cache import ParseCache
+from bot.search.index_cache import IndexCache
 from bot.search.live import LiveIndex
 from tests.conftest import WritePlaybook
 
@@ -111,3 +114,46 @@ def test_broken_files_are_cached_with_their_problems(
     assert parsed == [broken]
     assert [str(p) for p in again.problems] == [str(p) for p in first.problems]
     assert str(first.problems[0]).startswith(f"{broken}:3: error: front matter is not valid")
+
+
+def test_a_restart_with_nothing_changed_loads_the_index_and_parses_nothing(
+    write_playbook: WritePlaybook,
+    parsed: list[Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    built = LiveIndex([root], index_cache=IndexCache(tmp_path / "cache"))
+    assert len(parsed) == 3
+    with caplog.at_level(logging.INFO, logger="bot.search.index_cache"):
+        restarted = LiveIndex([root], index_cache=IndexCache(tmp_path / "cache"))
+    assert len(parsed) == 3, "a warm start parses nothing"
+    assert "index loaded from the cache" in caplog.text
+    for question in ("labs pitfall", "pitfalls", "nothing like this"):
+        assert restarted.search(question) == built.search(question)
+
+
+def test_any_change_to_what_the_index_is_built_from_builds_it_again(
+    write_playbook: WritePlaybook, parsed: list[Path], tmp_path: Path
+) -> None:
+    hubs, _labs, _prizes = three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    cache = tmp_path / "cache"
+    LiveIndex([root], index_cache=IndexCache(cache))
+    hubs.write_text(playbook("Hubs", "zeppelin overreach"))
+    edited = LiveIndex([root], index_cache=IndexCache(cache))
+    assert edited.search("zeppelin").results[0].section.playbook_title == "Hubs"
+    with_cues = LiveIndex([root], cues={"Case study": ["war story"]}, index_cache=IndexCache(cache))
+    assert with_cues.search("hubs war story").results  # a cue table of its own, not the cache's
+    assert len(list(cache.glob("index-*.pickle"))) == 1, "only the newest index is kept"
+
+
+def test_a_corrupt_index_file_is_rebuilt(write_playbook: WritePlaybook, tmp_path: Path) -> None:
+    three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    LiveIndex([root], index_cache=IndexCache(tmp_path / "cache"))
+    (stored,) = (tmp_path / "cache").glob("index-*.pickle")
+    stored.write_bytes(stored.read_bytes()[:100])  # truncated mid-write by a crash
+    again = LiveIndex([root], index_cache=IndexCache(tmp_path / "cache"))
+    assert again.search("labs pitfall").results[0].section.playbook_title == "Labs"

@@ -1,9 +1,9 @@
 """Search over the corpus: which playbook, which kind of section, which passage.
 
 ``intent`` (headings, aliases, cues) and ``names`` (titles, acronyms) read the question;
-``index`` scores sections; ``results`` is what comes back. The tables in ``intent`` import no
-numpy, so settings can read them without loading the search engine: ``Index`` and
-``build_index`` are imported on first use.
+``index`` scores sections; ``results`` is what comes back; ``index_cache`` keeps a built index
+on disk. The tables in ``intent`` import no numpy, so settings can read them without loading
+the search engine: ``Index`` is imported on first use.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from bot.search.intent import DEFAULT_ALIASES, DEFAULT_CUES
 from bot.search.results import SearchResponse, SearchResult
 
 if TYPE_CHECKING:
-    from bot.search.index import MAX_QUERY_WORDS, Index, build_index
+    from bot.search.index import MAX_QUERY_WORDS, Index
 
 __all__ = [
     "DEFAULT_ALIASES",
@@ -23,12 +23,11 @@ __all__ = [
     "Index",
     "SearchResponse",
     "SearchResult",
-    "build_index",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Index", "build_index", "MAX_QUERY_WORDS"):
+    if name in ("Index", "MAX_QUERY_WORDS"):
         from bot.search import index
 
         return getattr(index, name)

@@ -44,6 +44,10 @@ class EnglishFrequencies:
         ranked = np.sort(self._counts)[::-1]
         self._common_count = int(ranked[min(COMMON_RANK, len(ranked)) - 1]) if len(ranked) else 0
 
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        """Pickled (in a cached index) as a reference: one list per process, not a copy."""
+        return (load_english, ())
+
     def _lookup(self, word: str) -> int:
         key = np.uint64(word_key(word))
         i = int(np.searchsorted(self._keys, key))

@@ -443,17 +443,3 @@ def searchable_text(item: Item) -> str:
     if not item.title or item.title in item.text:
         return item.text
     return f"{item.title} {item.text}"
-
-
-def build_index(
-    corpus: Corpus,
-    aliases: Mapping[str, Sequence[str]] | None = None,
-    cues: Mapping[str, Sequence[str]] | None = None,
-    embedder: Embedder | None = None,
-) -> Index:
-    index = Index(corpus, aliases, cues, embedder)
-    log.info(
-        "index built",
-        extra={"playbooks": len(corpus.playbooks), "sections": len(corpus.sections)},
-    )
-    return index

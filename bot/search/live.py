@@ -16,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.corpus import Corpus, load_corpus, log_problems, require_playbooks
+from bot.corpus import Corpus, load_corpus, log_problems
 from bot.corpus.cache import ParseCache
 from bot.search import Index, SearchResponse
+from bot.search.index_cache import IndexCache, cached_or_built
 from bot.search.semantic import Embedder
 
 log = logging.getLogger(__name__)
@@ -40,27 +41,20 @@ class LiveIndex:
         cues: Mapping[str, Sequence[str]] | None = None,
         embedder: Embedder | None = None,
         cache: ParseCache | None = None,
+        index_cache: IndexCache | None = None,
     ) -> None:
-        """``cache``: parsed files by their bytes, so a reload parses only what changed."""
+        """``cache``: parsed files by their bytes, so a reload parses only what changed;
+        ``index_cache``: the built index on disk, for a start with nothing changed."""
         self.directories = tuple(directories)
         self._cache = cache or ParseCache()
         self._aliases = aliases
         self._cues = cues
         self._embedder = embedder
         self._reload_lock = threading.Lock()
-        started = time.perf_counter()
-        corpus = require_playbooks(load_corpus(self.directories, cache=self._cache))
-        log_problems(corpus)
-        self._index = Index(corpus, aliases, cues, embedder)
-        log.info(
-            "index built",
-            extra={
-                "playbooks": len(corpus.playbooks),
-                "sections": len(corpus.sections),
-                "parsed": self._cache.misses,
-                "seconds": round(time.perf_counter() - started, 3),
-            },
+        self._index, _cached = cached_or_built(
+            self.directories, aliases, cues, embedder, self._cache, index_cache
         )
+        log_problems(self._index.corpus)
 
     @property
     def index(self) -> Index:

@@ -31,6 +31,7 @@ from sqlalchemy import text
 
 from bot.corpus import Corpus
 from bot.corpus.cache import ParseCache
+from bot.search.index_cache import IndexCache
 from bot.search.live import LiveIndex
 from bot.search.semantic import embedder_for
 from bot.settings import Settings
@@ -141,6 +142,7 @@ def live_index(settings: Settings) -> LiveIndex:
         settings.cues,
         embedder_for(settings.semantic),
         ParseCache(settings.parse_cache_dir),
+        IndexCache(settings.index_cache_dir),
     )
 
 

@@ -1,0 +1,135 @@
+"""The whole index on disk, so a restart with an unchanged corpus starts in a fraction of the
+time parsing and indexing take (at 1,000 playbooks: seconds of work against one read).
+
+The file is named by a fingerprint of everything the index is built from: each corpus
+file's parse-cache key (its path, its exact bytes and the parser's source), the alias and
+cue tables, the search code's own source and the versions of the libraries whose output it
+stores (bm25s, numpy, pyspellchecker's word list). Any change makes a new name; only the
+newest file is kept. An index with the semantic extra is never cached (it holds the model).
+Like the parse cache this is an optimisation: anything unreadable is rebuilt, and only
+hubs-bot writes there.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import json
+import logging
+import pickle
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from bot.corpus import iter_corpus_files, load_corpus, require_playbooks
+from bot.corpus.cache import ParseCache
+from bot.search.index import Index
+from bot.search.semantic import Embedder
+
+log = logging.getLogger(__name__)
+
+LIBRARIES = ("bm25s", "numpy", "pyspellchecker", "PyStemmer", "rapidfuzz")
+
+
+class IndexCache:
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def fingerprint(
+        self,
+        directories: Sequence[Path],
+        aliases: Mapping[str, Sequence[str]] | None,
+        cues: Mapping[str, Sequence[str]] | None,
+    ) -> str | None:
+        """What the index would be built from, hashed; None when a file cannot be read
+        (the build will report it)."""
+        digest = hashlib.sha256(code_fingerprint().encode())
+        digest.update(json.dumps([aliases, cues, list(map(str, directories))]).encode())
+        for path in iter_corpus_files([d for d in directories if d.exists()]):
+            try:
+                digest.update(ParseCache.key(path, path.read_bytes()).encode())
+            except OSError:
+                return None
+        return digest.hexdigest()[:32]
+
+    def load(self, fingerprint: str) -> Index | None:
+        path = self._path(fingerprint)
+        try:
+            with path.open("rb") as handle:
+                index = pickle.load(handle)
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # corrupt, truncated, or from other code: rebuild
+            log.info("index cache unusable; rebuilding", extra={"error": str(exc)})
+            return None
+        return index if isinstance(index, Index) else None
+
+    def save(self, fingerprint: str, index: Index) -> None:
+        path = self._path(fingerprint)
+        try:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self._directory, delete=False) as handle:
+                pickle.dump(index, handle, protocol=5)
+            Path(handle.name).replace(path)
+            for old in self._directory.glob("index-*.pickle"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only data dir costs start-up time, not answers
+            log.info("cannot cache the index", extra={"error": str(exc)})
+
+    def _path(self, fingerprint: str) -> Path:
+        return self._directory / f"index-{fingerprint}.pickle"
+
+
+def cached_or_built(
+    directories: Sequence[Path],
+    aliases: Mapping[str, Sequence[str]] | None,
+    cues: Mapping[str, Sequence[str]] | None,
+    embedder: Embedder | None,
+    parse_cache: ParseCache,
+    index_cache: IndexCache | None,
+) -> tuple[Index, bool]:
+    """(the index, whether it came from ``index_cache``): loaded when nothing it is built
+    from changed, else built (parsing only files ``parse_cache`` has not seen) and stored.
+    No playbooks at all raises :class:`~bot.corpus.NoPlaybooksError`."""
+    started = time.perf_counter()
+    fingerprint = None
+    if index_cache is not None and embedder is None:
+        fingerprint = index_cache.fingerprint(directories, aliases, cues)
+    index = None
+    if index_cache is not None and fingerprint is not None:
+        index = index_cache.load(fingerprint)
+    cached = index is not None
+    if index is None:
+        index = Index(
+            require_playbooks(load_corpus(directories, cache=parse_cache)), aliases, cues, embedder
+        )
+        if index_cache is not None and fingerprint is not None:
+            index_cache.save(fingerprint, index)
+    log.info(
+        "index loaded from the cache" if cached else "index built",
+        extra={
+            "playbooks": len(index.corpus.playbooks),
+            "sections": len(index.corpus.sections),
+            "parsed": parse_cache.misses,
+            "seconds": round(time.perf_counter() - started, 3),
+        },
+    )
+    return index, cached
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The search and corpus code's source and the stored libraries' versions."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for module in sorted([*here.glob("*.py"), *(here.parent / "corpus").glob("*.py")]):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    for library in LIBRARIES:
+        try:
+            digest.update(f"{library}={importlib.metadata.version(library)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{library}=none".encode())
+    return digest.hexdigest()
