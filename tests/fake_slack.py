@@ -12,7 +12,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +45,8 @@ class FakeSlack:
     time_zones: dict[str, str] = field(default_factory=dict)  # users.info "tz" by user
     calls: list[Call] = field(default_factory=list)
     thread_messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # apps.connections.open hands out this (tests.fake_socket_mode.FakeSocketMode.url)
+    socket_mode_url: Callable[[], str] | None = None
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _delays: dict[str, float] = field(default_factory=dict)
     _outage_until: float = 0.0
@@ -199,6 +201,8 @@ class FakeSlack:
         if method == "auth.test":
             team = token_team(headers.get("Authorization", ""))
             return {"ok": True, "user_id": self.bot_user_id, "bot_id": "BBOT", "team_id": team}
+        if method == "apps.connections.open" and self.socket_mode_url is not None:
+            return {"ok": True, "url": self.socket_mode_url()}
         if method == "oauth.v2.access":
             return oauth_access(str(params.get("code", "")))
         if method == "users.info":

@@ -39,6 +39,7 @@ def examples() -> str:
     monday = datetime(2026, 11, 30, 9, tzinfo=UTC)
     messages = [
         ("`/hubs chips act` (only you see it)", render.answer_message(index.search("chips act"))),
+        ("`/hubs pitfalls` (trimmed)", render.answer_message(index.search("pitfalls"))),
         (
             "`@hubs what went wrong with Silicon X?` (a reply in the thread)",
             render.thread_reply(index.search("what went wrong with Silicon X?", 2), corpus, BOT),

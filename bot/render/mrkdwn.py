@@ -273,17 +273,20 @@ def fit_sentences(
     units: Sequence[str], limit: int, measure: Callable[[str], int] = len
 ) -> tuple[str, bool]:
     """Like :func:`fit_units`, but the unit that does not fit is cut at its last sentence
-    that does (so a long paragraph ends on a full stop and "…", never mid-link);
+    that does (so a long paragraph or single bullet ends on a full stop and "…", never
+    mid-link; a bullet with nested lines is kept or dropped whole);
     ``measure`` is how long a text counts as (e.g. its visible length)."""
     kept: list[str] = []
     for unit in units:
         if measure("\n".join(_join([*kept, unit]))) + len(ELLIPSIS) + 1 <= limit:
             kept.append(unit)
             continue
-        sentences = split_sentences(unit) if not unit.lstrip().startswith(("•", "◦")) else []
+        nested_list = unit.lstrip().startswith(("•", "◦")) and "\n" in unit
+        sentences = split_sentences(unit) if not nested_list else []
+        indent = unit[: len(unit) - len(unit.lstrip())]  # a nested bullet stays nested
         partial = ""
         for sentence in sentences[:-1]:
-            candidate = f"{partial} {sentence}".strip()
+            candidate = indent + f"{partial.strip()} {sentence}".strip()
             if measure("\n".join(_join([*kept, candidate]))) + len(ELLIPSIS) + 1 > limit:
                 break
             partial = candidate

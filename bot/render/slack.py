@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.corpus import Corpus, Item, Link, Playbook, Section
 from bot.render import blocks as bk
 from bot.render.mrkdwn import (
+    ELLIPSIS,
     escape,
     fit_sentences,
     fit_units,
@@ -47,7 +48,11 @@ EXAMPLES = ("pitfalls", "case study china", "when to use", "who wrote this", "fu
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 Message = tuple[str, list[bk.Block]]
-THREAD_CHARS = 600  # a thread reply is read by everyone in the thread: the matching items only
+# UX.md's length budgets, in visible characters of the whole message (buttons included):
+ANSWER_CHARS = 700  # a `/hubs` answer: the matching items only
+THREAD_CHARS = 700  # a thread reply, read by everyone in the thread: one or two items
+MIN_MORE_CHARS = 160  # a further item is shown only when this much of it would fit
+REFERENCE_SHARE = 0.3  # of a thread reply's room kept for References before the passage fits
 DIGEST_CHARS = 900  # the whole digest post as people see it (UX.md's length budget)
 DIGEST_TITLE_CHARS = 200
 HOME_PLAYBOOKS = 30
@@ -215,14 +220,87 @@ def _reason(result: SearchResult) -> str:
     return "; ".join(parts)
 
 
-def _passages(result: SearchResult) -> list[bk.Block]:
-    """The best items first (one block each), or the section trimmed when all matched."""
+def _measure(mrkdwn: str) -> int:
+    return len(visible(mrkdwn))
+
+
+def _lines(units: Sequence[str]) -> list[str]:
+    """Units with each bullet and nested bullet on its own, so a long list item can be cut
+    after any of its bullets rather than only before the whole of it."""
+    out: list[str] = []
+    for unit in units:
+        if not unit.lstrip().startswith(("•", "◦")) or "\n" not in unit:
+            out.append(unit)
+            continue
+        first = len(out)
+        for line in unit.split("\n"):
+            if len(out) > first and not line.lstrip().startswith(("•", "◦")):
+                out[-1] += "\n" + line  # a list item's second paragraph stays with it
+            else:
+                out.append(line)
+    return out
+
+
+def _item_parts(item: Item) -> tuple[str | None, list[str]]:
+    """An item's title (mrkdwn, or None) and its body as units."""
+    units = to_units(item.markdown)
+    if not item.title:
+        return None, units
+    title = escape(item.title)
+    return title, units[1:] if units and units[0].strip("*") == title else units
+
+
+def _focus(units: list[str], wanted: set[str], room: int) -> list[str]:
+    """Start at the first unit, then sentence, holding a word of the question when it would
+    otherwise be cut off: asked about Yozma, the sentence naming Yozma is shown, marked as an
+    excerpt with "…"."""
+    if not wanted:
+        return units
+    for i, unit in enumerate(units):
+        if not wanted & set(terms(visible(unit))):
+            continue
+        sentences = split_sentences(unit) if "\n" not in unit else [unit]
+        j = next(
+            (k for k, sentence in enumerate(sentences) if wanted & set(terms(visible(sentence)))),
+            0,  # the question's word spans a sentence end: from the unit's start
+        )
+        shown = [*units[:i], " ".join(sentences[: j + 1])]
+        if sum(_measure(u) + 2 for u in shown) <= room:
+            return units  # in sight already
+        if j == 0:
+            return [unit if unit.lstrip().startswith(("•", "◦")) else f"{ELLIPSIS} {unit}"]
+        return [f"{ELLIPSIS} " + " ".join(sentences[j:]), *units[i + 1 :]]
+    return units
+
+
+def fit_passage(result: SearchResult, budget: int) -> tuple[str, bool]:
+    """The best-matching items (best first; a section matched by name: its first items), as
+    much as fits in ``budget`` visible characters, each cut at a sentence or bullet with "…".
+    Returns the mrkdwn and whether anything of the section was left out."""
     section = result.section
-    items = result.items
+    items = list(result.items)
     if len(items) == len(section.items) and not all(item.title for item in items):
-        return [bk.section(passage_mrkdwn(None, section))]  # plain prose: one trimmed passage
-    budget = max(PASSAGE_CHARS // len(items), 600)
-    return [bk.section(passage_mrkdwn(item, section, budget)) for item in items]
+        items = list(section.items)  # matched by name: the section's own order
+    wanted = set(terms(" ".join(result.matched_terms)))
+    parts: list[str] = []
+    trimmed = False
+    for item in items:
+        room = budget - (_measure("\n\n".join(parts)) + 2 if parts else 0)
+        if parts and room < MIN_MORE_CHARS:
+            break
+        title, units = _item_parts(item)
+        units = _lines(units)
+        if title:
+            room -= len(visible(title)) + 1
+        units = _focus(units, wanted, room)
+        body, trimmed = fit_sentences([u for u in units if u], max(room, 1), _measure)
+        if parts and trimmed and _measure(body) < MIN_MORE_CHARS:
+            break  # a sliver of a second item says less than "Open full section"
+        parts.append(f"*{title}*\n{body}" if title and body else f"*{title}*" if title else body)
+        if trimmed:
+            break
+    left_out = trimmed or len(parts) < len(section.items)
+    return "\n\n".join(parts), left_out
 
 
 def answer_message(
@@ -235,33 +313,40 @@ def answer_message(
     """One search result as a message: header, where from and why, the passage, actions."""
     result = response.results[rank]
     section = result.section
-    blocks: list[bk.Block] = [
+    head: list[bk.Block] = [
         bk.header(section.heading),
         bk.context(section_context(section, _reason(result))),
-        *_passages(result),
     ]
     if response.partial:
         asked = quote_user_text(response.query, 120)
-        blocks.insert(
-            2,
+        head.append(
             bk.context(
                 f"Partial answer: nothing in {escape(section.playbook_title)} matches “{asked}” "
                 "exactly; this is its nearest section."
-            ),
+            )
         )
+    tail: list[bk.Block] = []
     others = [r.section for i, r in enumerate(response.results) if i != rank]
     if others:
         also = " · ".join(f"{escape(s.heading)} ({escape(s.playbook_title)})" for s in others)
-        blocks.append(bk.context(f"Also matching: {also}"))
+        tail.append(bk.context(f"Also matching: {also}"))
     if shared_by:
-        blocks.append(bk.context(f"Shared by {user_mention(shared_by)} via `/hubs`"))
+        tail.append(bk.context(f"Shared by {user_mention(shared_by)} via `/hubs`"))
+    buttons: list[dict] = []
+    open_button = bk.button("Open full section", ACTION_OPEN_SECTION, section.key)
     if with_actions:
         state = result_state(response.query, rank)
         buttons = [bk.button("Share to channel", ACTION_SHARE, state, style="primary")]
         if rank + 1 < len(response.results):  # callers search one past the shown rank
             buttons.append(bk.button("Next match ›", ACTION_NEXT, state))
-        buttons.append(bk.button("Open full section", ACTION_OPEN_SECTION, section.key))
-        blocks.append(bk.actions(*buttons, *feedback_buttons(response.query, section)))
+        buttons += [open_button, *feedback_buttons(response.query, section)]
+    frame = [*head, *tail, *([bk.actions(*buttons)] if buttons else [])]
+    # the frame's lines, the passage's line, and the newline between them
+    budget = max(ANSWER_CHARS - len(bk.visible_text(frame)) - 1, MIN_MORE_CHARS)
+    body, left_out = fit_passage(result, budget)
+    if not left_out:  # "Open full section" only when something was left out
+        buttons = [b for b in buttons if b is not open_button]
+    blocks = [*head, bk.section(body), *tail, *([bk.actions(*buttons)] if buttons else [])]
     text = bk.fallback_text(f"{section.heading} — {section.playbook_title}")
     return text, bk.fit_message(blocks)
 
@@ -343,19 +428,32 @@ def thread_reply(
     result = response.results[0]
     section = result.section
     label = f"*{escape(section.playbook_title)} › {escape(section.heading)}*"
-    items = result.items[:2] if len(result.items) < len(section.items) else ()
-    body = "\n\n".join(
-        passage_mrkdwn(item, section, THREAD_CHARS // len(items)) for item in items
-    ) or passage_mrkdwn(None, section, THREAD_CHARS)
-    blocks: list[bk.Block] = [bk.section(f"{label}\n{body}")]
+    whole = bk.button("Read the whole section", ACTION_OPEN_SECTION, section.key, url=section.url)
+    feedback = feedback_buttons(response.query, section)
+    frame = [bk.section(label), footer, bk.actions(whole, *feedback)]
+    room = THREAD_CHARS - len(bk.visible_text(frame)) - 1  # the passage shares label's block
+    refs = references_for(result, response.query, corpus)
+    wanted = _references_chars(refs)
+    reserve = min(wanted, int(room * REFERENCE_SHARE))
+    body, left_out = fit_passage(result, max(room - reserve, MIN_MORE_CHARS))
     # each link once: those already in the passage are not listed again
-    refs = [r for r in references_for(result, response.query, corpus) if r.url not in body]
+    refs = [r for r in refs if r.url not in body]
+    while refs and _measure(body) + 1 + _references_chars(refs) > room:
+        refs.pop()
+    blocks: list[bk.Block] = [bk.section(f"{label}\n{body}")]
     if refs:
         lines = "\n".join(f"• {link(r.url, r.text)}" for r in refs)
         blocks.append(bk.section(f"*References*\n{lines}"))
     blocks.append(footer)
-    blocks.append(bk.actions(*feedback_buttons(response.query, section)))
+    blocks.append(bk.actions(*([whole] if left_out else []), *feedback))
     return bk.fallback_text(f"{section.playbook_title} › {section.heading}"), bk.fit_message(blocks)
+
+
+def _references_chars(refs: Sequence[Link]) -> int:
+    """Visible length of a *References* block listing ``refs`` (0 for none)."""
+    if not refs:
+        return 0
+    return _measure("*References*\n" + "\n".join(f"• {link(r.url, r.text)}" for r in refs))
 
 
 def _suggestion_lines(suggestions: Sequence[Section]) -> list[bk.Block]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bot.slack.listeners import (
     actions,
     commands,
+    errors,
     events,
     home,
     lifecycle,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 
 def register_listeners(app: App, deps: Deps) -> None:
+    errors.register(app)  # a listener that raises: logged once, the user told
     respond.register(app)
     rate_limits.register(app)
     commands.register(app, deps)
