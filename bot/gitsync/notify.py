@@ -37,7 +37,10 @@ def problems_message(commit: Commit, problems: Sequence[FileProblem]) -> str:
         f"{len(problems)} problem(s). The last good version of each keeps serving until it "
         "is fixed.",
     ]
-    lines += [f"• `{escape(str(problem))}`" for problem in problems[:MAX_LISTED]]
+    lines += [
+        f"• `{escape(p.path)}:{p.line}`: {escape(one_line(p.message, 300))}"
+        for p in problems[:MAX_LISTED]
+    ]
     if len(problems) > MAX_LISTED:
         lines.append(f"…and {len(problems) - MAX_LISTED} more: run `hubs-bot check` to see all.")
     return "\n".join(lines)

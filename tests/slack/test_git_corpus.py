@@ -264,7 +264,7 @@ def test_a_push_that_breaks_a_file_tells_the_maintainers_once_and_the_last_good_
         (message,) = fake_slack.wait_for("chat.postMessage", 1)
         assert message.params["channel"] == MAINTAINERS
         text = message.params["text"]
-        assert re.search(r"`hubs\.md:\d+: no `##` sections", text), text
+        assert re.search(r"• `hubs\.md:\d+`: no `##` sections", text), text
         assert broken[:8] in text and "Ada Author" in text
         assert eventually(lambda: app.follower.served == broken)
         # the rest serves, and so does the broken file's last good version
