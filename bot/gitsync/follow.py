@@ -37,6 +37,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 TICK_S = 2.0  # how often a follower reads the wanted commit from the store
+PRUNE_EVERY_S = 24 * 3600  # old webhook delivery ids are dropped once a day
 WANTED_RETRIES = 3  # a webhook may arrive before the Git host serves its commit everywhere
 
 
@@ -144,6 +145,7 @@ class GitFollower:
         if poll_s is None:
             poll_s = self.settings.corpus_git_poll * 60.0
         next_poll = time.monotonic() + poll_s if poll_s else float("inf")
+        next_prune = time.monotonic() + PRUNE_EVERY_S
         while not stop.is_set():
             self._wake.wait(tick_s)
             self._wake.clear()
@@ -154,6 +156,9 @@ class GitFollower:
                     next_poll = time.monotonic() + poll_s
                     self.sync(reason="poll")
                 self.tick()
+                if self.store is not None and time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_EVERY_S
+                    self.store.prune_git_deliveries()  # GitHub redelivers for days, not weeks
             except Exception:  # a database or git blip must not end the follower
                 log.exception("git follower tick failed; retrying at the next tick")
 

@@ -9,6 +9,9 @@ import hmac
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -33,6 +36,7 @@ from bot.store import Store
 from tests.concurrency import eventually
 from tests.fake_slack import FakeSlack
 from tests.gitrepo import Origin
+from tests.net import free_port
 from tests.slack.conftest import (
     SECRET,
     TOKEN,
@@ -41,6 +45,7 @@ from tests.slack.conftest import (
     _QuietHandler,
     _ThreadingWSGIServer,
 )
+from tests.slack.test_serve_index import wait_until_serving
 
 WEBHOOK_SECRET = "whsec-test-secret"
 MAINTAINERS = "CMAINT"
@@ -324,3 +329,49 @@ def test_two_replicas_on_one_database_both_serve_the_new_commit_within_10_second
         # maintainers heard about it once
         assert len(maintainer_posts(fake_slack)) == 1
         assert one.slack.store.last_git_notice(one.follower.source) is not None
+
+
+def test_serve_with_two_workers_follows_the_repository_in_each(
+    origin: Origin, tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """The real `hubs-bot serve` (gunicorn, two workers): the master pulls and indexes once,
+    a webhook reaches one worker, and the other follows on its tick; /healthz (spread over
+    both workers by the kernel) counts the new playbook six times in a row."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "HUBS_DATA_DIR": str(tmp_path / "data"),
+        "HUBS_CORPUS_GIT": origin.url,
+        "HUBS_CORPUS_GIT_POLL": "0",
+        "HUBS_GIT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "WEB_CONCURRENCY": "2",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base, server, playbooks=1)
+        origin.playbook("labs.md", "Innovation Labs")
+        started = time.monotonic()
+        body, headers = github_push(origin.push("add labs"))
+        request = urllib.request.Request(
+            base + "/webhooks/git", data=body, headers=headers, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+        wait_until_serving(base, server, playbooks=2)
+        assert time.monotonic() - started < 10
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert len([line for line in err.splitlines() if "index built" in line]) == 1, err
+    assert len([line for line in err.splitlines() if "git corpus updated" in line]) == 2, err
