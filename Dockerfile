@@ -19,6 +19,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HUBS_DATA_DIR=/data \
     PORT=3000
 
+# git (and ssh for git@ URLs): HUBS_CORPUS_GIT runs the git command (README: dependencies)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git openssh-client \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 hubs && mkdir /data && chown hubs /data
 COPY --from=build /wheels /wheels
 RUN pip install --no-index --find-links /wheels hubs-bot && rm -rf /wheels

@@ -10,6 +10,7 @@ The contract (DESIGN.md) is::
     hubs-bot clock
     hubs-bot stats [--days N] [--format text|csv|json]
     hubs-bot reload
+    hubs-bot sync
 
 Usage errors exit 2 with one line; user-fixable problems (missing env var, bad config) exit 2
 with one line; bugs get a traceback in the log, never a half-printed answer.
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.corpus import Corpus, NoPlaybooksError, load_corpus, require_playbooks
 from bot.corpus.cache import ParseCache
+from bot.corpus.git import GitError, refresh
 from bot.observability.logs import configure_logging
 from bot.render.text import format_response, response_to_dict
 from bot.search import SearchResponse
@@ -40,6 +42,9 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 LONG_RUNNING = frozenset({"serve", "socket", "clock"})
+# commands that read the corpus from disk without pulling it themselves (serve, socket and
+# sync pull on their own)
+READS_CORPUS = frozenset({"ask", "check", "digest", "clock"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -134,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
         "reload", parents=[verbose_opt], help="make running servers re-read the corpus"
     )
     reload.set_defaults(handler=_lazy("bot.slack.reload", "cmd_reload"))
+
+    sync = commands.add_parser(
+        "sync", parents=[verbose_opt], help="pull the Git corpus now and show what changed"
+    )
+    sync.set_defaults(handler=_lazy("bot.gitsync.cli", "cmd_sync"))
 
     stats = commands.add_parser(
         "stats", parents=[verbose_opt], help="top questions, unanswered ones, worst feedback"
@@ -252,8 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("bot").setLevel(logging.DEBUG)
     try:
         settings = load_settings().with_corpus(getattr(args, "corpus", []))
+        if settings.corpus_git and args.command in READS_CORPUS:  # from Git: check it out
+            refresh(settings, only_if_missing=args.command in ("ask", "check"))
         return args.handler(args, settings)
-    except (ConfigError, NoPlaybooksError, SemanticUnavailableError) as exc:
+    except (ConfigError, NoPlaybooksError, SemanticUnavailableError, GitError) as exc:
         print(f"hubs-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -12,18 +12,38 @@ them).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 import platformdirs
 
 from bot.bundled import BUNDLED_CORPUS, DEFAULT_CONFIG
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# what `git` is given of the environment (HUBS_CORPUS_GIT): enough to find its programs, its
+# home, a proxy and an SSH agent; never the Slack secrets
+GIT_ENVIRONMENT = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "TMPDIR",
+    "SSH_AUTH_SOCK",
+    "GIT_SSH_COMMAND",
+    "GIT_SSL_CAINFO",
+    "SSL_CERT_FILE",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
 
 
 class ConfigError(Exception):
@@ -54,6 +74,17 @@ class Settings:
     cues: Mapping[str, Sequence[str]] = field(default_factory=dict)
     semantic: str = "off"  # the [semantic] extra: off (default); on (required); auto (if installed)
     metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR: workers' shared metrics
+    # HUBS_CORPUS_GIT, without its credentials (those are kept apart, below); None: no Git
+    corpus_git: str | None = None
+    corpus_git_ref: str | None = None  # branch or tag; None: the remote's default branch
+    corpus_git_path: str = ""  # the playbooks' directory inside the repository
+    corpus_git_poll: int = 5  # minutes between pulls; 0: only on a webhook (and at start)
+    corpus_git_username: str | None = field(default=None, repr=False)
+    corpus_git_password: str | None = field(default=None, repr=False)
+    corpus_git_ssh_key: Path | None = None
+    git_webhook_secret: str | None = field(default=None, repr=False)
+    maintainers_channel: str | None = None
+    git_environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def oauth_enabled(self) -> bool:
@@ -75,10 +106,21 @@ class Settings:
         """Parsed playbooks by content (bot/corpus/cache.py): safe to delete at any time."""
         return self.data_dir / "cache" / "parsed"
 
+    @property
+    def git_checkout_root(self) -> Path | None:
+        """Where the checkout of HUBS_CORPUS_GIT lives: one directory per URL and ref."""
+        if not self.corpus_git:
+            return None
+        key = hashlib.sha256(f"{self.corpus_git}\0{self.corpus_git_ref or ''}".encode())
+        return self.data_dir / "git" / key.hexdigest()[:12]
+
     def with_corpus(self, dirs: Sequence[Path]) -> Settings:
-        """``--corpus DIR`` flags (relative to the working directory) replace the corpus."""
+        """``--corpus DIR`` flags (relative to the working directory) replace the corpus
+        (a Git one too)."""
         return (
-            replace(self, corpus_dirs=tuple(_absolute(d, Path.cwd()) for d in dirs))
+            replace(
+                self, corpus_dirs=tuple(_absolute(d, Path.cwd()) for d in dirs), corpus_git=None
+            )
             if dirs
             else self
         )
@@ -141,6 +183,38 @@ def _phrase_table(name: str, extra: object) -> dict[str, list[str]]:
     return table
 
 
+def split_git_url(url: str) -> tuple[str, str | None, str | None]:
+    """(the URL without credentials, username, password) of HUBS_CORPUS_GIT. Only http(s)
+    URLs carry credentials (``https://x-access-token:TOKEN@github.com/…``, or a token alone
+    as the user name); ``ssh://git@host/…`` and ``git@host:…`` name a user, not a secret."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or "@" not in parts.netloc:
+        return url, None, None
+    host = parts.netloc.rsplit("@", 1)[1]
+    clean = urlunsplit(SplitResult(parts.scheme, host, parts.path, parts.query, parts.fragment))
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return clean, username, password
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for a log line: any credentials replaced by ``***``."""
+    clean, username, password = split_git_url(url)
+    if username is None and password is None:
+        return url
+    parts = urlsplit(clean)
+    return urlunsplit(parts._replace(netloc=f"***@{parts.netloc}"))
+
+
+def _git_subpath(value: object) -> str:
+    text = str(value or "").strip().strip("/")
+    if text and (".." in text.split("/") or text.startswith("~")):
+        raise ConfigError(
+            f"HUBS_CORPUS_GIT_PATH must be a path inside the repository, got {text!r}"
+        )
+    return text
+
+
 def _choice(name: str, value: object, allowed: Sequence[str]) -> str:
     text = str(value).strip().lower()
     if text not in allowed:
@@ -175,6 +249,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     aliases = _phrase_table("aliases", search_cfg.get("aliases", {}))
     cues = _phrase_table("cues", search_cfg.get("cues", {}))
 
+    git_url = env.get("HUBS_CORPUS_GIT") or corpus_cfg.get("git") or None
+    git_clean, git_user, git_password = split_git_url(git_url) if git_url else (None, None, None)
+    if git_url and env.get("HUBS_CORPUS"):
+        raise ConfigError("HUBS_CORPUS and HUBS_CORPUS_GIT are both set; keep one of them")
+    git_ssh_key = env.get("HUBS_CORPUS_GIT_SSH_KEY")
+    git_poll = _whole_number(
+        "HUBS_CORPUS_GIT_POLL", env.get("HUBS_CORPUS_GIT_POLL") or corpus_cfg.get("git_poll", 5)
+    )
+    if git_poll < 0:
+        raise ConfigError(f"HUBS_CORPUS_GIT_POLL must be 0 or more minutes, got {git_poll}")
+
     clock_port = env.get("HUBS_CLOCK_METRICS_PORT") or digest_cfg.get("metrics_port")
     if env.get("HUBS_DATA_DIR"):
         data_dir = _absolute(env["HUBS_DATA_DIR"], Path.cwd())
@@ -182,7 +267,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir = _absolute(config["data_dir"], config_dir)
     else:
         data_dir = default_data_dir()
-    return Settings(
+    settings = Settings(
         corpus_dirs=corpus_dirs,
         data_dir=data_dir,
         database_url=env.get("HUBS_DATABASE_URL") or config.get("database_url", ""),
@@ -216,4 +301,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env.get("HUBS_SEMANTIC") or search_cfg.get("semantic", "off"),
             ("auto", "on", "off"),
         ),
+        corpus_git=git_clean,
+        corpus_git_ref=env.get("HUBS_CORPUS_GIT_REF") or corpus_cfg.get("git_ref") or None,
+        corpus_git_path=_git_subpath(
+            env.get("HUBS_CORPUS_GIT_PATH") or corpus_cfg.get("git_path", "")
+        ),
+        corpus_git_poll=git_poll,
+        corpus_git_username=git_user,
+        corpus_git_password=git_password,
+        corpus_git_ssh_key=_absolute(git_ssh_key, Path.cwd()) if git_ssh_key else None,
+        git_webhook_secret=env.get("HUBS_GIT_WEBHOOK_SECRET") or None,
+        maintainers_channel=(
+            env.get("HUBS_MAINTAINERS_CHANNEL") or corpus_cfg.get("maintainers_channel") or None
+        ),
+        git_environment={name: env[name] for name in GIT_ENVIRONMENT if name in env},
     )
+    root = settings.git_checkout_root
+    if root is not None:  # every command reads the playbooks from the checkout
+        checkout = root / "repo"
+        corpus = checkout / settings.corpus_git_path if settings.corpus_git_path else checkout
+        settings = replace(settings, corpus_dirs=(corpus,))
+    return settings

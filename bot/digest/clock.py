@@ -33,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.corpus import check_playbooks
+from bot.corpus.git import pulled_corpus
 from bot.digest.fleet import DigestFleet
 from bot.settings import ConfigError, Settings
 from bot.slack_api.installations import installation_store, require_credentials
@@ -84,8 +85,10 @@ def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
     check_playbooks(settings.corpus_dirs)  # a digest needs something to post
     store = Store.connect(settings.effective_database_url)
     installations = installation_store(settings, store) if settings.oauth_enabled else None
+    # a Git corpus is pulled at each tick: the clock may run where no webhook reaches
+    source = (lambda: pulled_corpus(settings)) if settings.corpus_git else None
     try:
-        digest = DigestFleet(settings, store, installations)
+        digest = DigestFleet(settings, store, installations, corpus_source=source)
     except ValueError as exc:  # a bad cron expression or time zone
         raise ConfigError(str(exc)) from None
     scheduler = BlockingScheduler(timezone=digest.trigger.timezone)

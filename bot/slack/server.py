@@ -4,8 +4,8 @@
 threaded workers. Routes: ``POST /slack/events`` (Bolt: signature verified, events, commands,
 actions), ``GET /healthz`` (the store reachable and at least one playbook served, else 503;
 the body counts playbooks and sections), ``GET /metrics``
-(Prometheus) and, in multi-workspace mode, Bolt's ``GET /slack/install`` and
-``GET /slack/oauth_redirect``.
+(Prometheus), with HUBS_CORPUS_GIT ``POST /webhooks/git`` (:mod:`bot.gitsync.webhook`) and,
+in multi-workspace mode, Bolt's ``GET /slack/install`` and ``GET /slack/oauth_redirect``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -39,12 +39,16 @@ from bot.slack.reload import pidfile
 from bot.slack_api.installations import require_credentials
 from bot.store import Store
 
+if TYPE_CHECKING:
+    from bot.gitsync.follow import GitFollower
+
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 DRAIN_TIMEOUT_S = 25.0  # within the 30 s most orchestrators wait after SIGTERM
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
+GIT_WEBHOOK_PATH = "/webhooks/git"
 
 # bot.observability.metrics and bot.slack.app (which imports it) are imported inside
 # functions: `serve` must set PROMETHEUS_MULTIPROC_DIR before prometheus_client is first
@@ -77,9 +81,11 @@ def build_wsgi(
     store: Store,
     corpus: Callable[[], Corpus],
     metrics_dir: Path | None = None,
+    git_webhook: WSGIApp | None = None,
 ) -> WSGIApp:
     """Bolt for Slack's POSTs, plus a health check for load balancers and orchestrators
-    (``corpus`` returns the corpus being served now: a reload may swap it)."""
+    (``corpus`` returns the corpus being served now: a reload may swap it), and the Git push
+    webhook when the corpus comes from Git."""
     from bot.observability import metrics
 
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
@@ -100,6 +106,8 @@ def build_wsgi(
                 status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
             )
             return [body]
+        if path == GIT_WEBHOOK_PATH and git_webhook is not None:
+            return git_webhook(environ, start_response)
         return _measured(bolt, environ, start_response)
 
     return wsgi
@@ -146,16 +154,33 @@ def live_index(settings: Settings) -> LiveIndex:
     )
 
 
+def git_follower(settings: Settings) -> GitFollower | None:
+    """With HUBS_CORPUS_GIT: the repository pulled now and indexed (``follower.index``)."""
+    if not settings.corpus_git:
+        return None
+    from bot.gitsync.follow import GitFollower
+
+    return GitFollower.start_from(settings, lambda: live_index(settings))
+
+
 def build_runtime(
-    settings: Settings, *, socket_mode: bool = False, index: LiveIndex | None = None
+    settings: Settings,
+    *,
+    socket_mode: bool = False,
+    index: LiveIndex | None = None,
+    follower: GitFollower | None = None,
 ) -> tuple[App, Store, LiveIndex]:
-    """Everything one worker serves with, running: the corpus watched and hot-reloaded, and
-    the outbox retrying replies Slack could not take. ``index``: one built before the worker
-    was forked (shared copy-on-write), else built here."""
+    """Everything one worker serves with, running: the corpus watched (or, from Git,
+    followed) and hot-reloaded, and the outbox retrying replies Slack could not take.
+    ``index`` / ``follower``: built before the worker was forked (shared copy-on-write),
+    else built here."""
     from bot.slack.app import create_app
     from bot.slack.outbox import Outbox
     from bot.slack_api.installations import installation_store
 
+    if follower is None and index is None:
+        follower = git_follower(settings)
+    index = follower.index if follower is not None and follower.index else index
     index = index or live_index(settings)
     store = Store.connect(settings.effective_database_url)
     installations = installation_store(settings, store) if settings.oauth_enabled else None
@@ -169,7 +194,10 @@ def build_runtime(
         installations=installations,
     )
     stop = threading.Event()  # daemon threads: they end with the worker
-    index.watch(stop)
+    if follower is not None:  # the checkout changes only by pulls, which reload themselves
+        follower.attach(store, None if settings.oauth_enabled else app.client).start(stop)
+    else:
+        index.watch(stop)
     outbox.start(stop)
     return app, store, index
 
@@ -180,9 +208,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     require_credentials(settings)
     # the index is built once, here in the master, before any worker is forked: workers
     # share it copy-on-write instead of each parsing and indexing the corpus (and no
-    # playbooks stops the start here). Threads (file watcher, outbox) and database engines
-    # start in each worker, after the fork.
-    index = live_index(settings)
+    # playbooks stops the start here). Threads (file watcher or Git follower, outbox) and
+    # database engines start in each worker, after the fork. A Git corpus is pulled here
+    # first; each worker then follows the repository for its own copy of the index.
+    follower = git_follower(settings)
+    index = follower.index if follower is not None and follower.index else live_index(settings)
     port = args.port or settings.port
     created_metrics_dir = None
     master_pid = os.getpid()
@@ -213,11 +243,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("pidfile", str(pidfile(settings, f"serve-{port}")))
             # SIGHUP: the master re-reads the corpus (changed files only) before it forks the
             # new workers, which then start on the fresh index
-            self.cfg.set("on_reload", lambda _arbiter: index.reload())
+            # (from Git: pulls first)
+            self.cfg.set("on_reload", lambda _arbiter: _reload(index, follower))
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, watcher, outbox
-            app, store, served = build_runtime(settings, index=index)
-            return build_wsgi(app, store, lambda: served.corpus, metrics_dir)
+            app, store, served = build_runtime(settings, index=index, follower=follower)
+            webhook = None
+            if follower is not None:
+                from bot.gitsync.webhook import git_webhook
+
+                webhook = git_webhook(settings, store, follower)
+            return build_wsgi(app, store, lambda: served.corpus, metrics_dir, webhook)
 
     mode = "multi-workspace (OAuth)" if settings.oauth_enabled else "single workspace"
     log.info(
@@ -232,6 +268,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if created_metrics_dir is not None and os.getpid() == master_pid:
             shutil.rmtree(created_metrics_dir, ignore_errors=True)
     return 0
+
+
+def _reload(index: LiveIndex, follower: GitFollower | None) -> None:
+    """SIGHUP: re-read the corpus; from Git, pull first."""
+    if follower is not None:
+        follower.sync(reason="sighup")
+    else:
+        index.reload()
 
 
 def _forget_worker_metrics(_server: object, worker: object) -> None:
@@ -249,8 +293,9 @@ def cmd_socket(args: argparse.Namespace, settings: Settings) -> int:
         settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     require_credentials(settings, socket_mode=True)
     settings.require("SLACK_APP_TOKEN")
-    app, _store, index = build_runtime(settings, socket_mode=True)
-    signal.signal(signal.SIGHUP, lambda _signum, _frame: index.reload())
+    follower = git_follower(settings)
+    app, _store, index = build_runtime(settings, socket_mode=True, follower=follower)
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: _reload(index, follower))
     handler = SocketModeHandler(app, str(settings.slack_app_token))
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop_socket_mode(handler, app))
     pid_path = pidfile(settings, "socket")

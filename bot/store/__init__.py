@@ -7,8 +7,8 @@ is decided by the database, never by process memory: a unique key plus
 and PostgreSQL alike.
 
 One module per concern, all sharing the engine and its ``write()`` transaction
-(:class:`~bot.store.base.StoreBase`): ``events``, ``usage``, ``channels``, ``runs``, ``bag``;
-``schema`` holds the tables, the migrations and the records. :class:`Store` is all of them.
+(:class:`~bot.store.base.StoreBase`): ``events``, ``usage``, ``channels``, ``runs``, ``bag``,
+``git``; ``schema`` holds the tables, the migrations and the records. :class:`Store` is all of them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.store.bag import BagMixin
 from bot.store.base import StoreBase
 from bot.store.channels import ChannelsMixin
 from bot.store.events import EventsMixin
+from bot.store.git import GitMixin, GitNotice, WantedCommit
 from bot.store.runs import RunsMixin
 from bot.store.schema import (
     MIGRATIONS,
@@ -37,7 +38,9 @@ __all__ = [
     "BagEntry",
     "DigestChannel",
     "DigestRun",
+    "GitNotice",
     "Store",
+    "WantedCommit",
     "as_utc",
     "metadata",
     "normalise_query",
@@ -47,5 +50,5 @@ __all__ = [
 ]
 
 
-class Store(EventsMixin, UsageMixin, ChannelsMixin, RunsMixin, BagMixin, StoreBase):
+class Store(EventsMixin, GitMixin, UsageMixin, ChannelsMixin, RunsMixin, BagMixin, StoreBase):
     """Thin, explicit operations over the tables; each one is its own transaction."""

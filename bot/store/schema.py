@@ -133,6 +133,36 @@ outbox = Table(
 )
 
 
+# HUBS_CORPUS_GIT: what every replica must serve, which webhook deliveries were handled, and
+# which commits the maintainers were told about. ``source`` names the repository and ref (a
+# hash: never the URL, which may have held a token).
+git_wanted = Table(
+    "git_wanted",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("generation", Integer, nullable=False),  # +1 on every webhook or newer commit seen
+    Column("commit_sha", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+git_deliveries = Table(
+    "git_deliveries",
+    metadata,
+    Column("delivery_id", String(128), primary_key=True),  # X-GitHub-Delivery, GitLab's UUID
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+git_notices = Table(
+    "git_notices",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("commit_sha", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # problems | clear
+    Column("paths", Text, nullable=False),  # JSON list: the files with problems
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def _v1_initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[digest_runs, digest_bag, slack_events])
 
@@ -153,11 +183,16 @@ def _v4_outbox(conn: Connection) -> None:
     metadata.create_all(conn, tables=[outbox])
 
 
+def _v5_git(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[git_wanted, git_deliveries, git_notices])
+
+
 MIGRATIONS: Sequence[Callable[[Connection], None]] = (
     _v1_initial,
     _v2_feedback,
     _v3_workspaces,
     _v4_outbox,
+    _v5_git,
 )
 """Migration *n* (1-based) upgrades schema version n-1 to n. Append; never edit old ones."""
 
