@@ -54,6 +54,9 @@ def test_stats_command_formats(
 ) -> None:
     slack_app.command("zeppelin maintenance")
     slack_app.fake.wait_for("response_url")
+    # `stats` is another process: it sees the question once the server's writer commits it
+    # (within half a second); flushing here spares the test the wait
+    assert slack_app.store.flush_queries()
     monkeypatch.setenv("HUBS_DATA_DIR", str(settings.data_dir))
     assert main(["stats"]) == 0
     text = capsys.readouterr().out

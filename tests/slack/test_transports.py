@@ -12,6 +12,7 @@ import time
 import urllib.parse
 import urllib.request
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -275,3 +276,63 @@ def test_socket_mode_removes_its_pid_file_on_exit(tmp_path: Path, fake_slack: Fa
     )
     assert done.returncode != 0
     assert not (tmp_path / "socket.pid").exists()
+
+
+def test_a_question_asked_just_before_sigterm_is_in_the_store_after_shutdown(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """The question log is written by a background thread in batches (it lingers up to half
+    a second for companions): a worker's graceful stop writes what it still holds."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "HUBS_DATA_DIR": str(tmp_path),
+        "WEB_CONCURRENCY": "1",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("serve did not come up")
+                time.sleep(0.2)
+        body = urllib.parse.urlencode(
+            {
+                "command": "/hubs",
+                "text": "Yozma program",
+                "user_id": USER,
+                "channel_id": "C1",
+                "response_url": fake_slack.response_url,
+            }
+        )
+        request = urllib.request.Request(
+            base + "/slack/events",
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    store = Store.connect(f"sqlite:///{tmp_path / 'hubs-bot.sqlite3'}")
+    queries, _votes = store.usage_since(datetime.now(UTC) - timedelta(hours=1))
+    store.close()
+    assert queries == [("yozma program", "regional-innovation-hubs#potential-pitfalls", "slash")]
