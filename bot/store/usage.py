@@ -15,7 +15,6 @@ import atexit
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -57,6 +56,7 @@ class QuestionWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._hurry = threading.Event()  # a flush or close is waiting
 
     def add(self, row: dict[str, Any]) -> None:
         if self._closed:  # after close (a straggler at exit): write it at once
@@ -72,6 +72,7 @@ class QuestionWriter:
             return True
         written = threading.Event()
         self._queue.put(written)
+        self._hurry.set()
         return written.wait(timeout)
 
     def close(self, timeout: float = CLOSE_TIMEOUT_S) -> None:
@@ -84,6 +85,7 @@ class QuestionWriter:
         atexit.unregister(self.close)
         if thread is not None:
             self._queue.put(_STOP)
+            self._hurry.set()
             thread.join(timeout)
         rest = []  # rows the thread did not reach (it timed out, or they came after _STOP)
         while True:
@@ -108,31 +110,27 @@ class QuestionWriter:
         atexit.register(self.close)
 
     def _run(self) -> None:
+        """Wait for a first row, let more gather for ``linger_s`` (asleep: a row queued
+        meanwhile does not wake this thread, so asking costs the request thread nothing
+        more), then commit them all. ``flush`` and ``close`` cut the wait short."""
         while True:
-            rows: list[dict[str, Any]] = []
-            waiting: list[threading.Event] = []
-            stop = False
-            item = self._queue.get()
-            deadline = time.monotonic() + self._linger_s
-            while True:
-                if item is _STOP:
-                    stop = True
-                    break
-                if isinstance(item, threading.Event):
-                    waiting.append(item)
-                    break
-                rows.append(item)
-                if len(rows) >= self._max_batch:
-                    break
+            first = self._queue.get()
+            if not isinstance(first, threading.Event) and first is not _STOP:
+                self._hurry.wait(self._linger_s)
+            self._hurry.clear()
+            items = [first]
+            while len(items) < self._max_batch:
                 try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            rows = [item for item in items if isinstance(item, dict)]
             if rows:
                 self._commit(rows)
-            for event in waiting:
-                event.set()
-            if stop:
+            for item in items:
+                if isinstance(item, threading.Event):
+                    item.set()
+            if any(item is _STOP for item in items):
                 return
 
     def _commit(self, rows: list[dict[str, Any]]) -> None:
