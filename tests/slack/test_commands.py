@@ -180,3 +180,14 @@ def test_checked_respond_takes_a_whole_message_as_one_dict(slack_app: SlackApp) 
     assert respond({"text": "hi", "response_type": "ephemeral"}).status_code == 200
     (call,) = slack_app.fake.wait_for("response_url")
     assert (call.params["text"], call.params["response_type"]) == ("hi", "ephemeral")
+
+
+def test_a_failing_answer_says_sorry_in_the_ack(
+    slack_app: SlackApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: Any) -> dict:
+        raise RuntimeError("index gone")
+
+    monkeypatch.setattr(commands, "answer", broken)
+    assert ephemeral_reply(slack_app.command("pitfalls"))["text"] == commands.SORRY
+    assert "slash command failed" in caplog.text and "index gone" in caplog.text
