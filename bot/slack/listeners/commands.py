@@ -1,11 +1,12 @@
 """`/hubs …`: answered in the acknowledgement itself when the answer is ready in time.
 
-Slack shows the body of a slash command's HTTP response as the (ephemeral) answer, so an
-answer ready within ``ANSWER_IN_ACK_S`` goes there: no response-URL round trip, no second
-connection. The answer is worked out on the listener pool while the request waits for it; a
-slower one (a `/hubs digest here` that calls Slack, a database that is slow to answer) is
-acknowledged empty at the deadline and sent to the response URL when ready, well within
-Slack's 3 seconds either way.
+Slack shows the body of a slash command's HTTP response as the (ephemeral) answer, so the
+answer goes there: no response-URL round trip, no second connection. A search is computed in
+memory on the request's thread (its question is only queued for the log). An answer that
+waits on the database or on Slack (`help` reads the digest's channel, `/hubs digest here`
+calls Slack) is worked out on the listener pool while the request waits up to
+``ANSWER_IN_ACK_S`` for it; a slower one is acknowledged empty at that deadline and sent to
+the response URL when ready, well within Slack's 3 seconds either way.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from bot.slack.listeners.digest_settings import digest_command, is_digest_command
-from bot.slack.listeners.queries import command_reply
+from bot.slack.listeners.queries import command_reply, waits_on_the_store
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, Respond
@@ -50,9 +51,12 @@ def register(app: App, deps: Deps) -> None:
     def handle_hubs(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         started = time.perf_counter()
         query = command.get("text") or ""
-        work: Future[Message] = pool.submit(answer, query, command, client, deps)
         try:
-            message = work.result(timeout=ANSWER_IN_ACK_S)
+            if waits_on_the_store(query) or is_digest_command(query.casefold()):
+                work: Future[Message] = pool.submit(answer, query, command, client, deps)
+                message = work.result(timeout=ANSWER_IN_ACK_S)
+            else:  # no I/O: a hand-off to the pool would only cost a GIL round trip
+                message = answer(query, command, client, deps)
         except FutureTimeout:
             ack()
             work.add_done_callback(lambda done: _respond_later(done, respond, command, started))
