@@ -85,7 +85,11 @@ def _respond_later(
 
 
 def _log_answer(command: dict[str, Any], message: Message, started: float, via: str) -> None:
-    log.info(
+    """INFO for an answer sent later; one in the ack is DEBUG: the request's own line (with
+    its ``ack_ms``) and the question's already say it, and a log line costs as much CPU as
+    rendering the answer."""
+    log.log(
+        logging.INFO if via == "response_url" else logging.DEBUG,
         "slash command answered",
         extra={
             "command": command.get("command"),
