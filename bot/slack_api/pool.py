@@ -13,10 +13,12 @@ names in logs and metrics behave as before. With a proxy (the client's, or the e
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import os
 import select
+import socket
 import ssl
 import threading
 import urllib.request
@@ -31,6 +33,25 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 MAX_IDLE_PER_HOST = 32
 
 Key = tuple[str, str, int]
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _no_delay(self.sock)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _no_delay(self.sock)
+
+
+def _no_delay(sock: Any) -> None:
+    """Kept-alive connections send a request's last partial segment at once instead of
+    waiting for the ACK of the one before (Nagle meets delayed ACK: 40 ms stalls)."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _dropped(sock: Any) -> bool:
@@ -118,10 +139,10 @@ class ConnectionPool:
         scheme, host, port = key
         self.opened += 1
         if scheme == "https":
-            return http.client.HTTPSConnection(
+            return _HTTPSConnection(
                 host, port, timeout=timeout, context=context or self._default_tls()
             )
-        return http.client.HTTPConnection(host, port, timeout=timeout)
+        return _HTTPConnection(host, port, timeout=timeout)
 
     def _checkin(self, key: Key, connection: http.client.HTTPConnection) -> None:
         with self._lock:

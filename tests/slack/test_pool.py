@@ -33,6 +33,7 @@ class KeepAliveSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave in two writes
 
             def setup(self) -> None:
                 super().setup()
