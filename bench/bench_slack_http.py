@@ -7,9 +7,9 @@ Starts `hubs-bot serve` against a local fake Slack Web API, sends signed `/hubs`
 commands from a thread pool and times each HTTP response (the ack Slack waits up to 3 s
 for). The floor is a minimal Bolt app that acks `/hubs` with fixed text, served by gunicorn
 the same way (`bench/minimal_bolt_app.py`); the two are measured in alternating rounds in the
-same run, and the ratios are printed per round. Also: the replies that reached the fake
-Slack and the RSS of both servers. Loopback only; bounded in count and time; stops the
-servers itself.
+same run, and the ratios are printed per round. Also: where the answers went (in the ack's
+body, or to the fake Slack's response URL when slower) and the RSS of both servers. Loopback
+only; bounded in count and time; stops the servers itself.
 """
 
 from __future__ import annotations
@@ -81,12 +81,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def timed(request: urllib.request.Request) -> float:
+def timed(request: urllib.request.Request, bodies: list[bytes] | None = None) -> float:
+    """Milliseconds to the whole response (kept in ``bodies`` when given)."""
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
+        body = response.read()
         assert response.status == 200
-    return (time.perf_counter() - started) * 1000
+    elapsed = (time.perf_counter() - started) * 1000
+    if bodies is not None:
+        bodies.append(body)
+    return elapsed
 
 
 def numbered_mention(base: str, number: int, retry: int | None = None) -> urllib.request.Request:
@@ -154,8 +158,10 @@ def minimal_serving(fake_api_url: str, workers: int) -> Iterator[tuple[str, int]
 
 def load(
     base: str, response_url: str, requests: int, concurrency: int, rng: random.Random
-) -> tuple[list[float], float]:
-    """(ack times in ms, commands per second) for ``requests`` signed `/hubs` commands."""
+) -> tuple[list[float], float, int]:
+    """(ack times in ms, commands per second, answers carried by the acks) for ``requests``
+    signed `/hubs` commands."""
+    bodies: list[bytes] = []
     for _ in range(20):  # warm every worker
         timed(urllib.request.Request(base + "/healthz"))
 
@@ -176,14 +182,15 @@ def load(
                 data=body.encode(),
                 method="POST",
                 headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
-            )
+            ),
+            bodies,
         )
 
     with ThreadPoolExecutor(concurrency) as pool:
         started = time.perf_counter()
         acks = list(pool.map(command, range(requests)))
         wall = time.perf_counter() - started
-    return acks, requests / wall
+    return acks, requests / wall, sum(1 for body in bodies if body)
 
 
 def main() -> None:
@@ -199,16 +206,21 @@ def main() -> None:
         f"{args.requests} signed /hubs commands per measurement, {args.workers} gunicorn "
         f"workers x 8 threads each, rounds alternate hubs-bot / minimal Bolt app"
     )
+    answered = 0
     with running_fake_slack() as fake:
         for round_number in range(1, args.rounds + 1):
             for concurrency in levels:
                 before = len(fake.calls_to("response_url"))
                 with serving(fake.base_url, args.workers) as (base, pid):
-                    acks, rate = load(base, fake.response_url, args.requests, concurrency, rng)
-                    fake.wait_for("response_url", before + args.requests, timeout=60)
+                    acks, rate, in_ack = load(
+                        base, fake.response_url, args.requests, concurrency, rng
+                    )
+                    # every answer arrives: in its ack, or else through the response URL
+                    fake.wait_for("response_url", before + args.requests - in_ack, timeout=60)
+                    answered += args.requests
                     hubs_rss = rss_mb(pid)
                 with minimal_serving(fake.base_url, args.workers) as (base, pid):
-                    floor, floor_rate = load(
+                    floor, floor_rate, _ = load(
                         base, fake.response_url, args.requests, concurrency, rng
                     )
                     floor_rss = rss_mb(pid)
@@ -219,9 +231,10 @@ def main() -> None:
                     f"hubs-bot p50 {p50:6.1f} p99 {p99:6.1f} ms {rate:5.0f}/s {hubs_rss:4.0f} MB"
                     f" | minimal p50 {f50:6.1f} p99 {f99:6.1f} ms {floor_rate:5.0f}/s "
                     f"{floor_rss:4.0f} MB | ratio p50 {p50 / f50:4.2f}x p99 {p99 / f99:4.2f}x "
-                    f"throughput {rate / floor_rate:4.2f}x"
+                    f"throughput {rate / floor_rate:4.2f}x | answers in the ack {in_ack}"
                 )
-    print(f"  replies delivered to the fake Slack: {len(fake.calls_to('response_url'))}")
+        by_url = len(fake.calls_to("response_url"))
+    print(f"  hubs-bot answers: {answered} ({answered - by_url} in the ack, {by_url} by URL)")
 
 
 if __name__ == "__main__":

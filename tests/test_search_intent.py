@@ -154,6 +154,7 @@ def test_stats_names_the_kind_of_each_unanswered_question(
     store = Store.connect(f"sqlite:///{tmp_path}/stats.db")
     store.record_query("slash", "zeppelin maintenance", None)
     store.record_query("slash", "pitfalls", "regional-innovation-hubs#potential-pitfalls")
+    store.close()  # questions are written by a background thread; close writes the rest
     assert main(["stats"]) == 0
     out = capsys.readouterr().out
     assert "zeppelin maintenance   [unknown words: zeppelin, maintenance]" in out

@@ -11,6 +11,7 @@ can trim long text at a unit boundary and never cut a link in half.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
@@ -182,7 +183,13 @@ def _matching_close(tokens: Sequence[Token], start: int) -> int:
 
 def to_units(markdown: str, *, plain: bool = False) -> list[str]:
     """Markdown -> list of mrkdwn (or plain text) units: paragraphs, bullets, code blocks."""
-    return _Renderer(plain).blocks(_MD.parse(markdown))
+    return list(_units(markdown, plain))
+
+
+@functools.lru_cache(maxsize=4096)
+def _units(markdown: str, plain: bool) -> tuple[str, ...]:
+    """Corpus text is rendered again for every answer that shows it: parse it once."""
+    return tuple(_Renderer(plain).blocks(_MD.parse(markdown)))
 
 
 def to_mrkdwn(markdown: str) -> str:

@@ -65,8 +65,12 @@ def create_app(
         # Bolt's own ignoring of its messages needs bot_id, which comes from auth.test; our
         # event listeners filter bots' messages themselves.
         ignoring_self_events_enabled=False,
-        # Listeners ack first, then call Slack; Bolt's default 10 threads let ten slow Web
-        # API calls delay every other ack, so give the pool room.
+        # The response goes out when the listener's ack function returns, without Bolt's
+        # 10 ms polling for ack(); work after the ack runs as lazy listeners
+        # (bot/slack/listeners/later.py), and /hubs answers in the ack body (commands.py).
+        process_before_response=True,
+        # Lazy listeners and slash answers run on this pool; Bolt's default 10 threads let ten
+        # slow Web API calls delay every other answer, so give the pool room.
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
     outbox = outbox or Outbox.from_settings(settings, store, installations)

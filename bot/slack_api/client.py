@@ -1,4 +1,5 @@
-"""The one way the bot builds a Slack Web API client: base URL from settings, retries on.
+"""The one way the bot builds a Slack Web API client: base URL from settings, retries on,
+keep-alive connections from the process's pool (:mod:`bot.slack_api.pool`).
 
 slack_sdk's retry handlers honour ``Retry-After`` on HTTP 429, back off on 5xx and retry
 dropped connections; what still fails after them surfaces as ``SlackApiError`` for the caller
@@ -20,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.observability import metrics
+from bot.slack_api.pool import PooledWebClient
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ def make_web_client(
     *,
     server_error_retries: int = SERVER_ERROR_RETRIES,
 ) -> WebClient:
-    return WebClient(
+    return PooledWebClient(
         token=token,
         base_url=base_url if base_url.endswith("/") else base_url + "/",
         timeout=timeout,

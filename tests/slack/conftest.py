@@ -121,6 +121,20 @@ class SlackApp:
         }
         return self.post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
 
+    def answer(self, text: str, **extra: str) -> dict[str, Any]:
+        """`/hubs text` and the ephemeral message that answers it: the acknowledgement's body,
+        or (an answer slower than the ack's budget) the response-URL post that follows."""
+        before = len(self.fake.calls_to("response_url"))
+        reply = self.command(text, **extra)
+        assert reply.status == 200, reply
+        message = (
+            json.loads(reply.body)
+            if reply.body
+            else self.fake.wait_for("response_url", before + 1)[-1].params
+        )
+        assert message["response_type"] == "ephemeral"
+        return message
+
     def action(self, action_id: str, value: str, **extra: Any) -> Reply:
         payload = {
             "type": "block_actions",

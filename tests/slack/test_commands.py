@@ -1,26 +1,44 @@
-"""`/hubs` over real HTTP: acknowledged, then answered ephemerally via the response URL."""
+"""`/hubs` over real HTTP: answered ephemerally in the acknowledgement, or through the
+response URL when the answer takes longer than the ack's budget."""
 
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
 
 import pytest
 
+from bot.slack.listeners import commands
 from bot.slack.listeners.respond import CheckedRespond
 from tests.concurrency import eventually
-from tests.slack.conftest import SlackApp
+from tests.slack.conftest import Reply, SlackApp
 
 
-def ephemeral_reply(app: SlackApp) -> dict:
-    (call,) = app.fake.wait_for("response_url")
-    assert call.params["response_type"] == "ephemeral"
-    return call.params
+def ephemeral_reply(reply: Reply) -> dict:
+    """The answer carried by the acknowledgement itself."""
+    assert reply.status == 200
+    message = json.loads(reply.body)
+    assert message["response_type"] == "ephemeral"
+    return message
+
+
+@pytest.fixture
+def slow_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every answer misses the ack's budget, so it goes to the response URL."""
+    answer = commands.answer
+
+    def slow(*args: Any) -> dict:
+        time.sleep(0.2)
+        return answer(*args)
+
+    monkeypatch.setattr(commands, "answer", slow)
+    monkeypatch.setattr(commands, "ANSWER_IN_ACK_S", 0.05)
 
 
 def test_pitfalls_answers_with_the_section_and_buttons(slack_app: SlackApp) -> None:
-    reply = slack_app.command("pitfalls")
-    assert (reply.status, reply.body) == (200, "")
-    message = ephemeral_reply(slack_app)
+    message = ephemeral_reply(slack_app.command("pitfalls"))
+    assert slack_app.fake.calls_to("response_url") == []  # no second round trip
     assert message["text"] == "Potential pitfalls — Regional Innovation Hubs"
     blocks = message["blocks"]
     assert blocks[0] == {
@@ -47,32 +65,28 @@ def test_pitfalls_answers_with_the_section_and_buttons(slack_app: SlackApp) -> N
 
 
 def test_typo_says_what_it_matched(slack_app: SlackApp) -> None:
-    slack_app.command("pitfals")
-    context = ephemeral_reply(slack_app)["blocks"][1]["elements"][0]["text"]
+    context = ephemeral_reply(slack_app.command("pitfals"))["blocks"][1]["elements"][0]["text"]
     assert context.endswith("matched “pitfalls” (you typed “pitfals”)")
 
 
 def test_help_for_empty_and_help(slack_app: SlackApp) -> None:
-    slack_app.command("")
-    slack_app.command("help")
-    first, second = slack_app.fake.wait_for("response_url", 2)
-    assert first.params["text"] == second.params["text"] == "How to use hubs-bot"
-    body = json.dumps(first.params["blocks"])
+    first = ephemeral_reply(slack_app.command(""))
+    second = ephemeral_reply(slack_app.command("help"))
+    assert first["text"] == second["text"] == "How to use hubs-bot"
+    body = json.dumps(first["blocks"])
     assert "1 playbook(s), 6 sections" in body and "/hubs case study china" in body
     assert "<#CDIGEST>" in body and "<!date^" in body  # next digest, in the viewer's zone
 
 
 def test_list_shows_playbooks_and_sections(slack_app: SlackApp) -> None:
-    slack_app.command("list")
-    message = ephemeral_reply(slack_app)
+    message = ephemeral_reply(slack_app.command("list"))
     text = message["blocks"][1]["text"]["text"]
     assert text.startswith("*Regional Innovation Hubs* — Local foci of technological creativity")
     assert "Key things to know · When to use · Case study" in text
 
 
 def test_no_match_offers_suggestions_as_buttons(slack_app: SlackApp) -> None:
-    slack_app.command("quantum error correction")
-    message = ephemeral_reply(slack_app)
+    message = ephemeral_reply(slack_app.command("quantum error correction"))
     assert message["blocks"][0]["text"]["text"] == (
         "Nothing in the playbooks matches “quantum error correction”."
     )
@@ -99,8 +113,9 @@ def visible_text(message: dict) -> str:
 
 
 def test_user_text_cannot_ping_or_inject_links(slack_app: SlackApp) -> None:
-    slack_app.command("<!channel> @here <https://evil.test|qqq> <@U999> zzqx")
-    message = ephemeral_reply(slack_app)
+    message = ephemeral_reply(
+        slack_app.command("<!channel> @here <https://evil.test|qqq> <@U999> zzqx")
+    )
     assert message["blocks"][0]["text"]["text"].startswith("Nothing in the playbooks matches")
     text = visible_text(message)
     assert "<!channel>" not in text and "<@U999>" not in text and "<https://evil" not in text
@@ -109,14 +124,12 @@ def test_user_text_cannot_ping_or_inject_links(slack_app: SlackApp) -> None:
 
 
 def test_stop_words_only(slack_app: SlackApp) -> None:
-    slack_app.command("the and of")
-    lead = ephemeral_reply(slack_app)["blocks"][0]["text"]["text"]
+    lead = ephemeral_reply(slack_app.command("the and of"))["blocks"][0]["text"]["text"]
     assert lead.startswith("I can't search for “the and of”: only common words")
 
 
 def test_next_match_is_offered_when_there_is_one(slack_app: SlackApp) -> None:
-    slack_app.command("china")
-    blocks = ephemeral_reply(slack_app)["blocks"]
+    blocks = ephemeral_reply(slack_app.command("china"))["blocks"]
     assert blocks[0]["text"]["text"] == "Case study"
     assert (
         blocks[-2]["elements"][0]["text"]
@@ -131,19 +144,28 @@ def test_next_match_is_offered_when_there_is_one(slack_app: SlackApp) -> None:
     ]
 
 
-def test_a_response_url_hiccup_is_retried(slack_app: SlackApp) -> None:
+def test_a_slow_answer_goes_to_the_response_url(slack_app: SlackApp, slow_answers: None) -> None:
+    reply = slack_app.command("help")
+    assert (reply.status, reply.body) == (200, "")
+    (call,) = slack_app.fake.wait_for("response_url")
+    assert call.params["response_type"] == "ephemeral"
+    assert call.params["text"] == "How to use hubs-bot"
+    assert "/hubs case study china" in json.dumps(call.params["blocks"])
+
+
+def test_a_response_url_hiccup_is_retried(slack_app: SlackApp, slow_answers: None) -> None:
     slack_app.fake.fail("response_url", status=500)
-    slack_app.command("pitfalls")
+    slack_app.command("help")
     first, second = slack_app.fake.wait_for("response_url", 2)
     assert first.failed and not second.failed
-    assert second.params["text"] == "Potential pitfalls — Regional Innovation Hubs"
+    assert second.params["text"] == "How to use hubs-bot"
 
 
 def test_a_refused_response_url_is_reported_not_swallowed(
-    slack_app: SlackApp, caplog: pytest.LogCaptureFixture
+    slack_app: SlackApp, caplog: pytest.LogCaptureFixture, slow_answers: None
 ) -> None:
     slack_app.fake.fail("response_url", status=404)  # expired or already used 5 times
-    slack_app.command("pitfalls")
+    slack_app.command("help")
     slack_app.fake.wait_for("response_url")
     assert eventually(lambda: "answer refused by the response URL" in caplog.text)
     (record,) = [r for r in caplog.records if r.getMessage().startswith("answer refused")]
@@ -158,3 +180,14 @@ def test_checked_respond_takes_a_whole_message_as_one_dict(slack_app: SlackApp) 
     assert respond({"text": "hi", "response_type": "ephemeral"}).status_code == 200
     (call,) = slack_app.fake.wait_for("response_url")
     assert (call.params["text"], call.params["response_type"]) == ("hi", "ephemeral")
+
+
+def test_a_failing_answer_says_sorry_in_the_ack(
+    slack_app: SlackApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: Any) -> dict:
+        raise RuntimeError("index gone")
+
+    monkeypatch.setattr(commands, "answer", broken)
+    assert ephemeral_reply(slack_app.command("pitfalls"))["text"] == commands.SORRY
+    assert "slash command failed" in caplog.text and "index gone" in caplog.text

@@ -18,11 +18,7 @@ ADMIN = "U0ADMIN"
 
 
 def answer(app: SlackApp, text: str, user: str = ADMIN, **extra: str) -> str:
-    before = len(app.fake.calls_to("response_url"))
-    app.command(text, user_id=user, **extra)
-    call = app.fake.wait_for("response_url", before + 1)[-1]
-    assert call.params["response_type"] == "ephemeral"
-    return call.params["text"]
+    return app.answer(text, user_id=user, **extra)["text"]
 
 
 def test_admin_chooses_this_channel_and_the_channel_is_told(slack_app: SlackApp) -> None:
@@ -66,8 +62,7 @@ def test_off_then_status_and_help_say_it_is_off(slack_app: SlackApp) -> None:
     assert answer(slack_app, "digest off") == "The weekly digest is off (it went to <#CDIGEST>)."
     status = answer(slack_app, "DIGEST", user=USER)  # anyone may ask where it goes
     assert status.startswith("The weekly digest is off: an admin can start it")
-    slack_app.command("help")
-    help_blocks = json.dumps(slack_app.fake.wait_for("response_url", 3)[-1].params["blocks"])
+    help_blocks = json.dumps(slack_app.answer("help")["blocks"])
     assert "The weekly digest is off" in help_blocks
 
 

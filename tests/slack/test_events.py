@@ -200,14 +200,13 @@ def test_help_and_footers_use_the_bots_real_mention(slack_app: SlackApp) -> None
     """The name people see and type is the app's own (from auth.test), not a literal @hubs."""
     slack_app.fake.bot_user_id = "U0HUBSBOT"
     slack_app.event(mention("<@U0HUBSBOT> pitfalls"))
-    slack_app.command("help")
+    help_reply = slack_app.answer("help")
     slack_app.event({"type": "app_home_opened", "user": USER, "tab": "home", "event_ts": "1"})
     (reply,) = slack_app.fake.wait_for("chat.postMessage")
-    (help_reply,) = slack_app.fake.wait_for("response_url")
     (home,) = slack_app.fake.wait_for("views.publish")
     footer = reply.params["blocks"][-2]["elements"][0]["text"]
     assert footer == "Ask me in any thread: <@U0HUBSBOT> _your question_ · `/hubs help`"
-    for payload in (help_reply.params["blocks"], home.params["view"]):
+    for payload in (help_reply["blocks"], home.params["view"]):
         text = payload if isinstance(payload, str) else json.dumps(payload)
         assert "<@U0HUBSBOT> _what went wrong with Silicon X?_" in text
         assert "@hubs" not in text

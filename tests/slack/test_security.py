@@ -74,8 +74,7 @@ def test_unknown_path_is_404(slack_app: SlackApp) -> None:
 
 
 def test_metrics_count_requests_by_kind_without_user_text(slack_app: SlackApp) -> None:
-    slack_app.command("secret project zebra")
-    slack_app.fake.wait_for("response_url")
+    slack_app.answer("secret project zebra")
     reply = slack_app.get("/metrics")
     assert reply.status == 200
     assert 'hubs_requests_total{kind="slash",status="200"}' in reply.body

@@ -10,11 +10,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.corpus import Section
 from bot.render import slack as render
+from bot.slack.listeners.later import after_ack
 from bot.slack.listeners.queries import search_for_rank
 from bot.slack.listeners.replies import explain, post_message, slack_error
 
 if TYPE_CHECKING:
-    from slack_bolt import Ack, App, Respond
+    from slack_bolt import App, Respond
     from slack_sdk import WebClient
 
     from bot.slack.deps import Deps
@@ -36,11 +37,10 @@ def section_or_gone(deps: Deps, key: str, respond: Respond) -> Section | None:
 def register(app: App, deps: Deps) -> None:
     register_feedback(app, deps)
 
-    @app.action(render.ACTION_SHARE)
+    @after_ack(app.action(render.ACTION_SHARE))
     def share(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        ack()
         question, rank = render.parse_result_state(action["value"])
         response = search_for_rank(deps, question, rank)
         if rank >= len(response.results):
@@ -58,9 +58,8 @@ def register(app: App, deps: Deps) -> None:
             return
         respond(delete_original=True)
 
-    @app.action(render.ACTION_NEXT)
-    def next_match(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(render.ACTION_NEXT))
+    def next_match(action: dict[str, Any], respond: Respond) -> None:
         question, rank = render.parse_result_state(action["value"])
         response = search_for_rank(deps, question, rank + 1)
         if rank + 1 >= len(response.results):
@@ -73,11 +72,10 @@ def register(app: App, deps: Deps) -> None:
         text, blocks = render.answer_message(response, rank + 1)
         respond(response_type="ephemeral", replace_original=True, text=text, blocks=blocks)
 
-    @app.action(render.ACTION_OPEN_SECTION)
+    @after_ack(app.action(render.ACTION_OPEN_SECTION))
     def open_section(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        ack()
         section = section_or_gone(deps, action["value"], respond)
         if section is None:
             return
@@ -91,19 +89,17 @@ def register(app: App, deps: Deps) -> None:
             text, blocks = render.section_message(section)
             respond(response_type="ephemeral", text=text, blocks=blocks)
 
-    @app.action(render.SUGGESTION_PATTERN)
-    def suggestion(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(render.SUGGESTION_PATTERN))
+    def suggestion(action: dict[str, Any], respond: Respond) -> None:
         section = section_or_gone(deps, action["value"], respond)
         if section is None:
             return
         text, blocks = render.section_message(section)
         respond(response_type="ephemeral", replace_original=True, text=text, blocks=blocks)
 
-    @app.action(render.ACTION_MORE_LIKE_THIS)
-    def more_like_this(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+    @after_ack(app.action(render.ACTION_MORE_LIKE_THIS))
+    def more_like_this(action: dict[str, Any], respond: Respond) -> None:
         """From a digest post: another playbook's section of the same kind, just for you."""
-        ack()
         section = section_or_gone(deps, action["value"], respond)
         if section is None:
             return
@@ -134,9 +130,8 @@ def voter_id(body: dict[str, Any]) -> str:
 
 
 def register_feedback(app: App, deps: Deps) -> None:
-    @app.action(render.FEEDBACK_PATTERN)
-    def feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(render.FEEDBACK_PATTERN))
+    def feedback(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         question, section_key = render.parse_feedback(action["value"])
         vote = 1 if action["action_id"].endswith("_up") else -1
         deps.store.record_feedback(voter_id(body), question, section_key, vote)

@@ -26,16 +26,20 @@ APOLOGY = "Sorry, something went wrong on my side with that. Please try again in
 
 
 def register(app: App) -> None:
-    @app.error
-    def listener_failed(
-        error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient
-    ) -> None:
-        log.error(
-            "listener failed",
-            exc_info=error,
-            extra={"kind": request_kind(body), "what": what_failed(body)},
-        )
-        apologise(body, context, client)
+    app.error(listener_failed)
+
+
+def listener_failed(
+    error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """Bolt's global error handler, and what work after the ack (``later``) calls when it
+    fails: Bolt's lazy runner would only log one line without the trace."""
+    log.error(
+        "listener failed",
+        exc_info=error,
+        extra={"kind": request_kind(body), "what": what_failed(body)},
+    )
+    apologise(body, context, client)
 
 
 def request_kind(body: dict[str, Any]) -> str:

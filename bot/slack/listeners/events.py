@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from bot.render import slack as render
+from bot.slack.listeners.later import after_ack
 from bot.slack.listeners.queries import ask, has_topic, slack_text_to_query
 from bot.slack.listeners.replies import slack_error
 
@@ -78,7 +79,7 @@ def answer_in_thread(
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.event("app_mention")
+    @after_ack(app.event("app_mention"))
     def mention(
         body: dict[str, Any], event: dict[str, Any], client: WebClient, context: dict[str, Any]
     ) -> None:
@@ -99,7 +100,7 @@ def register(app: App, deps: Deps) -> None:
         finally:
             react(client, "reactions_remove", channel, ts)
 
-    @app.event("message")
+    @after_ack(app.event("message"))
     def direct_message(
         body: dict[str, Any], event: dict[str, Any], client: WebClient, context: dict[str, Any]
     ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.render import slack as render
+from bot.slack.listeners.later import after_ack
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.event("app_home_opened")
+    @after_ack(app.event("app_home_opened"))
     def home_opened(event: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return

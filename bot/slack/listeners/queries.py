@@ -68,13 +68,22 @@ def search_for_rank(deps: Deps, question: str, rank: int) -> SearchResponse:
     return deps.index.search(question, limit=max(rank + 2, deps.settings.result_limit))
 
 
+HELP = frozenset({"", "help", "?"})
+
+
+def waits_on_the_store(text: str) -> bool:
+    """Does answering `/hubs <text>` read the database (help shows the digest's channel)?
+    Every other answer is a search in memory: its question is only queued for the log."""
+    return text.strip().casefold() in HELP
+
+
 def command_reply(
     text: str, deps: Deps, team_id: str | None = None, bot_user_id: str | None = None
 ) -> render.Message:
     """What `/hubs <text>` answers (``bot_user_id``: how help tells people to mention it)."""
     keyword = text.strip().casefold()
     corpus = deps.index.corpus
-    if keyword in ("", "help", "?"):
+    if keyword in HELP:
         plan = deps.digest_plan(team_id)
         return render.help_message(corpus, plan.channel, deps.next_digest_run(plan), bot_user_id)
     if keyword == "list":

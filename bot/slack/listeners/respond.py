@@ -5,7 +5,9 @@ Bolt's own ``respond`` posts with slack_sdk's ``WebhookClient`` defaults (it ret
 dropped connections) and hands back the response unchecked: a 429 or 500 from Slack would
 silently drop a `/hubs` answer. A global middleware swaps in :class:`CheckedRespond`, so every
 listener's ``respond(...)`` gains the retry policy of :mod:`bot.slack_api.client` and a failure
-ends in a log line and ``hubs_slack_api_errors_total{method="response_url"}``.
+ends in a log line and ``hubs_slack_api_errors_total{method="response_url"}``. Response URLs
+and the client Bolt hands listeners use the process's keep-alive connections
+(:mod:`bot.slack_api.pool`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.respond import Respond
-from slack_sdk.webhook import WebhookClient, WebhookResponse
+from slack_sdk.webhook import WebhookResponse
 
 from bot.observability import metrics
 from bot.slack_api.client import DEFAULT_TIMEOUT_S, retry_handlers
+from bot.slack_api.pool import PooledWebhookClient, pooled
 
 if TYPE_CHECKING:
     from slack_bolt import App, BoltContext, BoltResponse
@@ -35,7 +38,7 @@ class CheckedRespond(Respond):
         if isinstance(text, dict):  # respond({...}): the whole message as one dict
             message = {**text, **message}
             text = str(message.pop("text", ""))
-        client = WebhookClient(
+        client = PooledWebhookClient(
             url=self.response_url,
             proxy=self.proxy,
             ssl=self.ssl,
@@ -52,7 +55,12 @@ class CheckedRespond(Respond):
 
 def register(app: App) -> None:
     @app.middleware
-    def checked_respond(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def pooled_and_checked(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """Bolt builds a plain WebClient for every request (with the request's token): send
+        its calls through the process's keep-alive pool too; and give ``respond`` the retry
+        policy. (One middleware, not two: each costs Bolt an argument-injection per request.)"""
+        if context.get("client") is not None:
+            context["client"] = pooled(context.client)
         if context.response_url:
             bolts = context.get("respond")  # keep its proxy / TLS settings
             context["respond"] = CheckedRespond(

@@ -9,11 +9,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.render import blocks as bk
 from bot.render import slack as render
+from bot.slack.listeners.later import after_ack
 from bot.slack.listeners.queries import ask, slack_text_to_query
 from bot.slack.listeners.replies import explain, slack_error
 
 if TYPE_CHECKING:
-    from slack_bolt import Ack, App, Respond
+    from slack_bolt import App, Respond
     from slack_sdk import WebClient
 
     from bot.slack.deps import Deps
@@ -24,15 +25,10 @@ CALLBACK_ID = "find_in_playbooks"
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.shortcut(CALLBACK_ID)
+    @after_ack(app.shortcut(CALLBACK_ID))
     def find_in_playbooks(
-        ack: Ack,
-        body: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-        context: dict[str, Any],
+        body: dict[str, Any], client: WebClient, respond: Respond, context: dict[str, Any]
     ) -> None:
-        ack()
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id")
         response = ask(deps, slack_text_to_query(message.get("text", "")), "shortcut", limit=2)
