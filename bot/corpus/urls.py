@@ -38,6 +38,13 @@ def host_of(url: str) -> str | None:
     return f"{host}:{port}" if port not in (None, 80, 443) else host
 
 
+def _domain(url: str) -> str | None:
+    """The host of a web address, lower case, without a port; None if it has none."""
+    if host_of(url) is None:
+        return None
+    return (urlsplit(url.strip()).hostname or "").rstrip(".") or None
+
+
 def url_key(url: str) -> Key | None:
     """The address compared, see the module's docstring; None when it is not a web address."""
     host = host_of(url)
@@ -102,9 +109,9 @@ def url_table(corpus: Corpus) -> UrlTable:
 
 
 def unfurl_domains(corpus: Corpus, limit: int = MAX_UNFURL_DOMAINS) -> tuple[list[str], list[str]]:
-    """The hosts of the playbooks' addresses for Slack to send links of: the ``limit`` most
-    used (by playbooks, ties by name), sorted, and the rest (sorted) that did not fit."""
-    hosts = (host_of(p.url) for p in corpus.playbooks if p.url)
-    counts = Counter(host.split(":")[0] for host in hosts if host)  # a domain has no port
+    """The hosts of the playbooks' addresses, as written (``www.`` kept: Slack matches the
+    domain it is given), for Slack to send links of: the ``limit`` most used (by playbooks,
+    ties by name), sorted, and the rest (sorted) that did not fit."""
+    counts = Counter(d for p in corpus.playbooks if p.url and (d := _domain(p.url)))
     ranked = sorted(counts, key=lambda host: (-counts[host], host))
     return sorted(ranked[:limit]), sorted(ranked[limit:])
