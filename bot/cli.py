@@ -11,6 +11,7 @@ The contract (DESIGN.md) is::
     hubs-bot stats [--days N] [--format text|csv|json]
     hubs-bot reload
     hubs-bot sync
+    hubs-bot manifest [--url URL] [--multi-workspace]
 
 Usage errors exit 2 with one line; user-fixable problems (missing env var, bad config) exit 2
 with one line; bugs get a traceback in the log, never a half-printed answer.
@@ -44,7 +45,7 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 LONG_RUNNING = frozenset({"serve", "socket", "clock"})
 # commands that read the corpus from disk without pulling it themselves (serve, socket and
 # sync pull on their own)
-READS_CORPUS = frozenset({"ask", "check", "digest", "clock"})
+READS_CORPUS = frozenset({"ask", "check", "digest", "clock", "manifest"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -145,6 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.set_defaults(handler=_lazy("bot.gitsync.cli", "cmd_sync"))
 
+    manifest = commands.add_parser(
+        "manifest", parents=[corpus_opt], help="print the Slack app manifest (YAML)"
+    )
+    manifest.add_argument(
+        "--url",
+        type=_manifest_url,
+        default=None,
+        help="https://your.host where Slack reaches `serve` (default a placeholder)",
+    )
+    manifest.add_argument(
+        "--multi-workspace",
+        action="store_true",
+        help="add the OAuth redirect URL (also when SLACK_CLIENT_ID/SECRET are set)",
+    )
+    manifest.set_defaults(handler=_lazy("bot.slack.manifest", "cmd_manifest"))
+
     stats = commands.add_parser(
         "stats", parents=[verbose_opt], help="top questions, unanswered ones, worst feedback"
     )
@@ -157,6 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clock.set_defaults(handler=_lazy("bot.digest.clock", "cmd_clock"))
     return parser
+
+
+def _manifest_url(value: str) -> str:
+    """``manifest --url``: an https base URL (checked here, so a typo is a usage error)."""
+    from bot.slack.manifest import base_url
+
+    return base_url(value)
 
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -263,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings().with_corpus(getattr(args, "corpus", []))
         if settings.corpus_git and args.command in READS_CORPUS:  # from Git: check it out
-            refresh(settings, only_if_missing=args.command in ("ask", "check"))
+            refresh(settings, only_if_missing=args.command in ("ask", "check", "manifest"))
         return args.handler(args, settings)
     except (ConfigError, NoPlaybooksError, SemanticUnavailableError, GitError) as exc:
         print(f"hubs-bot: {exc}", file=sys.stderr)

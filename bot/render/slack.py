@@ -582,3 +582,32 @@ def section_modal(section: Section) -> dict:
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": blocks[:100],
     }
+
+
+# ---------------------------------------------------------------------------- link unfurls
+
+UNFURL_CHARS = 300  # a preview under a pasted link: a glance, the rest one click away
+
+
+def unfurl_blocks(target: Playbook | Section) -> list[bk.Block]:
+    """The preview Slack shows under a pasted playbook link (``chat.unfurl``): a playbook's
+    title and one-liner; a section's heading, its playbook and the start of its first item
+    (about :data:`UNFURL_CHARS` visible characters), with *Open full section*."""
+    if isinstance(target, Playbook):
+        oneliner = f"\n{escape(target.oneliner)}" if target.oneliner else ""
+        headings = " · ".join(escape(s.heading) for s in target.sections)
+        return [
+            bk.section(f"📘 *{escape(target.title)}*{oneliner}"),
+            bk.context(f"{len(target.sections)} sections: {headings}"),
+        ]
+    section = target
+    item = section.items[0] if section.items else None
+    title, units = _item_parts(item) if item else (None, to_units(section.markdown))
+    room = UNFURL_CHARS - (len(visible(title)) + 1 if title else 0)
+    body, _ = fit_sentences([u for u in _lines(units) if u], max(room, 1), _measure)
+    excerpt = "\n".join(part for part in (f"*{title}*" if title else "", body) if part)
+    return [
+        bk.section(f"*{escape(section.heading)}* · {escape(section.playbook_title)}"),
+        *([bk.section(excerpt)] if excerpt else []),
+        bk.actions(bk.button("Open full section", ACTION_OPEN_SECTION, section.key)),
+    ]

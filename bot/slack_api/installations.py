@@ -34,10 +34,12 @@ BOT_SCOPES = (
     "commands",  # /hubs and the message shortcut
     "groups:history",  # ... the same in private channels the bot was invited to
     "im:history",  # direct messages to the bot (message.im)
+    "links:read",  # link_shared: a playbook link was posted
+    "links:write",  # chat.unfurl: its preview under the message
     "reactions:write",  # the :mag: shown while the bot works on a mention
     "users:read",  # `/hubs digest here|off`: is the person a workspace admin?
 )
-"""The bot's permissions; manifest.yml lists the same (a test keeps them equal)."""
+"""The bot's permissions; `hubs-bot manifest` (and so manifest.yml) lists these."""
 
 
 def installation_store(settings: Settings, store: Store) -> InstallationStore:

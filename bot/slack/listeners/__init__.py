@@ -14,6 +14,7 @@ from bot.slack.listeners import (
     rate_limits,
     respond,
     shortcuts,
+    unfurl,
 )
 
 if TYPE_CHECKING:
@@ -32,3 +33,4 @@ def register_listeners(app: App, deps: Deps) -> None:
     shortcuts.register(app, deps)
     home.register(app, deps)
     lifecycle.register(app, deps)
+    unfurl.register(app, deps)  # link_shared: previews of pasted playbook links
