@@ -236,8 +236,7 @@ class Index:
         specific = [
             t
             for t in topic
-            if t not in self._playbooks.general
-            and (
+            if (
                 self._domain[t] >= DOMAIN_MIN
                 if t in self._idf
                 else not self._english.is_word(topic_words[t])
