@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.corpus import Corpus, NoPlaybooksError, load_corpus, require_playbooks
-from bot.corpus.cache import ParseCache
 from bot.corpus.git import GitError, refresh
 from bot.observability.logs import configure_logging
 from bot.render.text import format_response, response_to_dict
@@ -36,7 +35,7 @@ from bot.search import SearchResponse
 
 if TYPE_CHECKING:
     from bot.search.index import Index
-from bot.search.semantic import SemanticUnavailableError, embedder_for
+from bot.search.semantic import SemanticUnavailableError
 from bot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -202,16 +201,9 @@ def load_index(settings: Settings) -> Index:
     problems are one summary line, not a log record each (`check` lists them). Through the
     caches: an unchanged corpus is not parsed or indexed again."""
     # numpy and bm25s: only for commands that search
-    from bot.search.index_cache import IndexCache, cached_or_built
+    from bot.search.index_cache import cached_or_built, inputs_from
 
-    index, _cached = cached_or_built(
-        settings.corpus_dirs,
-        settings.aliases,
-        settings.cues,
-        embedder_for(settings.semantic),
-        ParseCache(settings.parse_cache_dir),
-        IndexCache(settings.index_cache_dir),
-    )
+    index, _cached = cached_or_built(**inputs_from(settings))
     _summarise_problems(index.corpus)
     return index
 

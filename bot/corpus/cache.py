@@ -80,12 +80,18 @@ class ParseCache:
     def _write(self, key: str, parsed: Parsed) -> None:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-                pickle.dump((parsed[0], tuple(parsed[1])), handle, protocol=5)
-            Path(handle.name).replace(path)
+            dump_atomically(path, (parsed[0], tuple(parsed[1])))
         except OSError as exc:  # a read-only data dir costs speed, not answers
             log.debug("cannot cache a parse", extra={"path": str(path), "error": str(exc)})
+
+
+def dump_atomically(path: Path, value: object) -> None:
+    """Pickle ``value`` to ``path`` through a temporary file in the same directory and a
+    rename: a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+        pickle.dump(value, handle, protocol=5)
+    Path(handle.name).replace(path)
 
 
 @functools.cache

@@ -271,15 +271,21 @@ def refresh(settings: Settings, *, only_if_missing: bool = False) -> None:
     with checkout.lock():
         if only_if_missing and checkout.head() is not None:
             return
-        try:
-            checkout.pull()
-        except GitError as exc:
-            if checkout.head() is None:
-                raise GitError(f"cannot pull {checkout.url}: {exc}") from None
-            log.error(
-                "git pull failed; using the last checkout",
-                extra={"source": checkout.url, "error": str(exc)},
-            )
+        pull_or_keep(checkout)
+
+
+def pull_or_keep(checkout: GitCheckout) -> None:
+    """Pull (the caller holds the checkout's lock); a failed pull keeps the checkout there is
+    (logged), and with none raises :class:`GitError` naming no credentials."""
+    try:
+        checkout.pull()
+    except GitError as exc:
+        if checkout.head() is None:
+            raise GitError(f"cannot pull {checkout.url}: {exc}") from None
+        log.error(
+            "git pull failed; using the last checkout",
+            extra={"source": checkout.url, "error": str(exc)},
+        )
 
 
 def pulled_corpus(settings: Settings) -> Corpus:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 
 from bot.corpus import parse_playbook
-from bot.corpus.git import Change, Commit, GitCheckout, GitError, checkout_for
+from bot.corpus.git import Change, Commit, GitCheckout, GitError, checkout_for, pull_or_keep
 from bot.gitsync.notify import FileProblem, all_clear_message, problems_message
 from bot.search.live import LiveIndex, ReloadReport
 from bot.settings import Settings
@@ -86,15 +86,7 @@ class GitFollower:
         if checkout is None:
             raise ValueError("HUBS_CORPUS_GIT is not set")
         with checkout.lock():
-            try:
-                checkout.pull()
-            except GitError as exc:
-                if checkout.head() is None:
-                    raise GitError(f"cannot pull {checkout.url}: {exc}") from None
-                log.error(
-                    "git pull failed at start; serving the last checkout",
-                    extra={"source": checkout.url, "error": str(exc)},
-                )
+            pull_or_keep(checkout)
             served = checkout.head()
             index = build() if build is not None else None
         branch = None if settings.corpus_git_ref else checkout.default_branch()

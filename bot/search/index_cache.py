@@ -18,15 +18,16 @@ import importlib.metadata
 import json
 import logging
 import pickle
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.corpus import iter_corpus_files, load_corpus, require_playbooks
-from bot.corpus.cache import ParseCache
+from bot.corpus.cache import ParseCache, dump_atomically
 from bot.search.index import Index
-from bot.search.semantic import Embedder
+from bot.search.semantic import Embedder, embedder_for
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,7 @@ class IndexCache:
     def save(self, fingerprint: str, index: Index) -> None:
         path = self._path(fingerprint)
         try:
-            self._directory.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self._directory, delete=False) as handle:
-                pickle.dump(index, handle, protocol=5)
-            Path(handle.name).replace(path)
+            dump_atomically(path, index)
             for old in self._directory.glob("index-*.pickle"):
                 if old != path:
                     old.unlink(missing_ok=True)
@@ -81,6 +79,19 @@ class IndexCache:
 
     def _path(self, fingerprint: str) -> Path:
         return self._directory / f"index-{fingerprint}.pickle"
+
+
+def inputs_from(settings: Settings) -> dict[str, Any]:
+    """What an index is built from, as the settings say: the keyword arguments of both
+    :func:`cached_or_built` and :class:`~bot.search.live.LiveIndex`."""
+    return {
+        "directories": settings.corpus_dirs,
+        "aliases": settings.aliases,
+        "cues": settings.cues,
+        "embedder": embedder_for(settings.semantic),
+        "parse_cache": ParseCache(settings.parse_cache_dir),
+        "index_cache": IndexCache(settings.index_cache_dir),
+    }
 
 
 def cached_or_built(

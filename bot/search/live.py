@@ -40,13 +40,13 @@ class LiveIndex:
         aliases: Mapping[str, Sequence[str]] | None = None,
         cues: Mapping[str, Sequence[str]] | None = None,
         embedder: Embedder | None = None,
-        cache: ParseCache | None = None,
+        parse_cache: ParseCache | None = None,
         index_cache: IndexCache | None = None,
     ) -> None:
-        """``cache``: parsed files by their bytes, so a reload parses only what changed;
+        """``parse_cache``: parsed files by their bytes, so a reload parses only what changed;
         ``index_cache``: the built index on disk, for a start with nothing changed."""
         self.directories = tuple(directories)
-        self._cache = cache or ParseCache()
+        self._cache = parse_cache or ParseCache()
         self._aliases = aliases
         self._cues = cues
         self._embedder = embedder

@@ -30,10 +30,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.corpus import Corpus
-from bot.corpus.cache import ParseCache
-from bot.search.index_cache import IndexCache
+from bot.search.index_cache import inputs_from
 from bot.search.live import LiveIndex
-from bot.search.semantic import embedder_for
 from bot.settings import Settings
 from bot.slack.reload import pidfile
 from bot.slack_api.installations import require_credentials
@@ -144,14 +142,7 @@ def _measured(
 
 def live_index(settings: Settings) -> LiveIndex:
     """The corpus, parsed (through the cache on disk) and indexed."""
-    return LiveIndex(
-        settings.corpus_dirs,
-        settings.aliases,
-        settings.cues,
-        embedder_for(settings.semantic),
-        ParseCache(settings.parse_cache_dir),
-        IndexCache(settings.index_cache_dir),
-    )
+    return LiveIndex(**inputs_from(settings))
 
 
 def git_follower(settings: Settings) -> GitFollower | None:

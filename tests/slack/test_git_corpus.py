@@ -10,8 +10,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -37,6 +35,7 @@ from tests.concurrency import eventually
 from tests.fake_slack import FakeSlack
 from tests.gitrepo import Origin
 from tests.net import free_port
+from tests.serving import serve_env, start_serve, wait_until_serving
 from tests.slack.conftest import (
     SECRET,
     TOKEN,
@@ -45,7 +44,6 @@ from tests.slack.conftest import (
     _QuietHandler,
     _ThreadingWSGIServer,
 )
-from tests.slack.test_serve_index import wait_until_serving
 
 WEBHOOK_SECRET = "whsec-test-secret"
 MAINTAINERS = "CMAINT"
@@ -336,24 +334,15 @@ def test_serve_with_two_workers_follows_the_repository_in_each(
     a webhook reaches one worker, and the other follows on its tick; /healthz (spread over
     both workers by the kernel) counts the new playbook six times in a row."""
     port = free_port()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake_slack.base_url,
-        "HUBS_DATA_DIR": str(tmp_path / "data"),
-        "HUBS_CORPUS_GIT": origin.url,
-        "HUBS_CORPUS_GIT_POLL": "0",
-        "HUBS_GIT_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "WEB_CONCURRENCY": "2",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    env = serve_env(
+        fake_slack,
+        tmp_path / "data",
+        2,
+        HUBS_CORPUS_GIT=origin.url,
+        HUBS_CORPUS_GIT_POLL="0",
+        HUBS_GIT_WEBHOOK_SECRET=WEBHOOK_SECRET,
     )
+    server = start_serve(env, port)
     base = f"http://127.0.0.1:{port}"
     lines: list[str] = []  # the server's log, read as it comes
     reader = threading.Thread(target=lambda: lines.extend(iter(server.stderr.readline, "")))
@@ -363,7 +352,7 @@ def test_serve_with_two_workers_follows_the_repository_in_each(
         return len([line for line in list(lines) if "git corpus updated" in line])
 
     try:
-        wait_until_serving(base, server, playbooks=1)
+        wait_until_serving(base, server, playbooks=1, in_a_row=6)
         origin.playbook("labs.md", "Innovation Labs")
         started = time.monotonic()
         body, headers = github_push(origin.push("add labs"))
@@ -372,7 +361,7 @@ def test_serve_with_two_workers_follows_the_repository_in_each(
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 202
-        wait_until_serving(base, server, playbooks=2)
+        wait_until_serving(base, server, playbooks=2, in_a_row=6)
         # the kernel may have sent every /healthz to one worker: wait for both to say so
         while updated() < 2 and time.monotonic() - started < 10:
             time.sleep(0.05)

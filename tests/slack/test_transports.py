@@ -26,6 +26,7 @@ from bot.slack.server import stop_socket_mode
 from bot.store import Store
 from tests.fake_slack import FakeSlack
 from tests.net import free_port
+from tests.serving import serve_env, start_serve, wait_until_serving
 from tests.slack.conftest import SECRET, TOKEN, USER, sign
 
 
@@ -86,42 +87,11 @@ def test_serve_runs_gunicorn_with_healthz_and_signed_commands(
     port = free_port()
     temporary = tmp_path / "tmp"  # where serve makes its shared metrics directory
     temporary.mkdir()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake_slack.base_url,
-        "HUBS_DATA_DIR": str(tmp_path),
-        "WEB_CONCURRENCY": "2",
-        "TMPDIR": str(temporary),
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_serve(serve_env(fake_slack, tmp_path, 2, TMPDIR=str(temporary)), port)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    assert json.loads(response.read()) == {
-                        "ok": True,
-                        "store": "up",
-                        "playbooks": 1,
-                        "sections": 6,
-                    }
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(
-                        f"serve did not come up: {server.stderr.read() if server.stderr else ''}"
-                    )
-                time.sleep(0.2)
+        health = wait_until_serving(base, server)
+        assert health == {"ok": True, "store": "up", "playbooks": 1, "sections": 6}
         body = urllib.parse.urlencode(
             {
                 "command": "/hubs",
@@ -275,33 +245,10 @@ def test_a_question_asked_just_before_sigterm_is_in_the_store_after_shutdown(
     """The question log is written by a background thread in batches (it lingers up to half
     a second for companions): a worker's graceful stop writes what it still holds."""
     port = free_port()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake_slack.base_url,
-        "HUBS_DATA_DIR": str(tmp_path),
-        "WEB_CONCURRENCY": "1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_serve(serve_env(fake_slack, tmp_path, 1), port, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("serve did not come up")
-                time.sleep(0.2)
+        wait_until_serving(base, server)
         body = urllib.parse.urlencode(
             {
                 "command": "/hubs",
