@@ -184,6 +184,7 @@ def test_stale_claim_is_checked_against_slack_before_reposting(
     next_fire = fire + timedelta(days=7)
     run = digest.store.claim_week(CHANNEL, iso_week(next_fire), next_fire)
     assert run is not None
+    fake_slack.now = (next_fire + timedelta(seconds=2)).timestamp()  # it landed after the claim
     digest.client.chat_postMessage(
         channel=CHANNEL,
         text="x",
