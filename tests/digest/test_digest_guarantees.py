@@ -1,0 +1,198 @@
+"""The digest's exactly-once promises, each stated as a test that fails when it breaks.
+
+Found by mutation testing (``bench/mutation.sh``): each test here kills a mutant that survived
+the rest of the suite — a condition flipped, a bound moved by one, a branch that answered the
+opposite — and says in its name which promise that mutant would have broken.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.digest.pool import RETRY_BASE, RETRY_MAX, STALE_CLAIM, iso_week
+from tests.digest.conftest import CHANNEL, MakeDigest
+from tests.fake_slack import FakeSlack
+
+FIRE = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday at the default cron's 09:00 UTC
+WEEK = iso_week(FIRE)
+TICK = timedelta(microseconds=1)  # the smallest step a datetime can take
+
+
+def post_as_the_digest(fake: FakeSlack, digest: object, week: str, at: datetime) -> str:
+    """A digest message for ``week`` landing in the channel at ``at`` (its ts); returns ts."""
+    fake.now = at.timestamp()
+    response = digest.client.chat_postMessage(  # type: ignore[attr-defined]
+        channel=CHANNEL,
+        text="Weekly hub digest",
+        metadata={"event_type": "hubs_digest", "event_payload": {"week": week}},
+    )
+    return str(response["ts"])
+
+
+# ---------------------------------------------------------------- a claimer that died
+
+
+def test_when_the_channel_history_cannot_be_read_a_stale_claim_is_not_reposted(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    assert digest.store.claim_week(CHANNEL, WEEK, FIRE) is not None  # then the claimer died
+    fake_slack.fail("conversations.history", error="missing_scope")
+    outcome = digest.tick(FIRE + STALE_CLAIM + timedelta(minutes=1))
+    assert outcome.action == "done"
+    assert len(fake_slack.calls_to("conversations.history")) == 1  # it did ask
+    assert fake_slack.calls_to("chat.postMessage") == []  # and, not knowing, posted nothing
+    run = digest.store.get_run(CHANNEL, WEEK)
+    assert run is not None and run.status == "claimed" and run.attempts == 1  # left for a human
+
+
+def test_a_message_from_last_week_is_not_adopted_as_this_weeks(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    last_week = iso_week(FIRE - timedelta(days=7))
+    post_as_the_digest(fake_slack, digest, last_week, FIRE - timedelta(days=7))
+    assert digest.store.claim_week(CHANNEL, WEEK, FIRE) is not None  # then the claimer died
+    fake_slack.now = (FIRE + timedelta(minutes=20)).timestamp()
+    outcome = digest.tick(FIRE + timedelta(minutes=20))
+    assert outcome.action == "posted" and outcome.run is not None
+    assert outcome.run.attempts == 2
+    (_, ours) = fake_slack.calls_to("chat.postMessage")
+    assert ours.params["metadata"]["event_payload"] == {"week": WEEK}
+
+
+def test_only_a_message_tagged_with_this_week_is_adopted(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    """After the claim the channel holds a person's message, a thread reply the bot kept in
+    its outbox, and a digest tagged with another week: none of them is this week's post."""
+    digest = make_digest()
+    assert digest.store.claim_week(CHANNEL, WEEK, FIRE) is not None  # then the claimer died
+    fake_slack.now = (FIRE + timedelta(minutes=1)).timestamp()
+    digest.client.chat_postMessage(channel=CHANNEL, text="morning all")
+    digest.client.chat_postMessage(
+        channel=CHANNEL,
+        text="a reply",
+        metadata={"event_type": "hubs_reply", "event_payload": {"reply": "abc"}},
+    )
+    post_as_the_digest(
+        fake_slack, digest, iso_week(FIRE - timedelta(days=7)), FIRE + timedelta(minutes=2)
+    )
+    fake_slack.now = (FIRE + timedelta(minutes=20)).timestamp()
+    outcome = digest.tick(FIRE + timedelta(minutes=20))
+    assert outcome.action == "posted"
+    assert len(fake_slack.calls_to("chat.postMessage")) == 4
+
+
+def test_a_post_that_landed_after_the_claim_is_adopted_not_repeated(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    assert digest.store.claim_week(CHANNEL, WEEK, FIRE) is not None
+    ts = post_as_the_digest(fake_slack, digest, WEEK, FIRE + timedelta(seconds=3))
+    outcome = digest.tick(FIRE + timedelta(minutes=20))
+    assert outcome.action == "done"
+    assert outcome.run is not None and outcome.run.status == "posted"
+    assert outcome.run.message_ts == ts
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1  # only the one that landed
+
+
+def test_the_search_for_a_landed_post_starts_at_the_claim(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    """`digest --post-now --force` replaces this week's post; if its claimer dies, the post
+    it meant to replace (sent before the claim) is not mistaken for the new one."""
+    digest = make_digest()
+    post_as_the_digest(fake_slack, digest, WEEK, FIRE)  # the post being replaced
+    forced = FIRE + timedelta(hours=1)
+    assert digest.store.claim_week(CHANNEL, WEEK, forced) is not None  # then died
+    fake_slack.now = (forced + timedelta(minutes=20)).timestamp()
+    outcome = digest.tick(forced + timedelta(minutes=20))
+    assert outcome.action == "posted"
+    (history,) = fake_slack.calls_to("conversations.history")
+    assert float(history.params["oldest"]) == pytest.approx(forced.timestamp())
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2
+
+
+def test_a_claim_is_stale_only_strictly_after_fifteen_minutes(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    assert digest.store.claim_week(CHANNEL, WEEK, FIRE) is not None
+    assert digest.tick(FIRE + STALE_CLAIM).action == "busy"  # may still be posting
+    assert fake_slack.calls_to("conversations.history") == []
+    assert digest.tick(FIRE + STALE_CLAIM + TICK).action == "posted"
+
+
+# ---------------------------------------------------------------- schedule and retries
+
+
+def test_the_week_is_due_at_its_time_and_not_a_moment_before(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    assert digest.tick(FIRE - TICK).action == "not-due"
+    assert digest.tick(FIRE).action == "posted"
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected"),
+    [(FIRE - TICK, "posted"), (FIRE, "posted"), (FIRE + TICK, "not-due")],
+)
+def test_a_channel_chosen_after_this_weeks_time_waits_for_next_week(
+    make_digest: MakeDigest, fake_slack: FakeSlack, chosen: datetime, expected: str
+) -> None:
+    digest = make_digest()
+    digest.active_since = chosen
+    assert digest.tick(FIRE + timedelta(hours=1)).action == expected
+
+
+def test_a_failed_post_is_retried_at_its_retry_time_and_not_before(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    fake_slack.fail("chat.postMessage", error="not_in_channel")
+    failed = digest.tick(FIRE)
+    assert failed.action == "failed" and failed.run is not None
+    retry_at = failed.run.next_attempt_at
+    assert retry_at == FIRE + RETRY_BASE
+    assert digest.tick(retry_at - TICK).action == "waiting-retry"
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert digest.tick(retry_at).action == "posted"
+
+
+def test_retry_delays_double_from_five_minutes_up_to_six_hours(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    fake_slack.fail("chat.postMessage", error="not_in_channel", times=9)
+    now, delays = FIRE, []
+    for _ in range(9):
+        outcome = digest.tick(now)
+        assert outcome.action == "failed" and outcome.run is not None
+        assert outcome.run.next_attempt_at is not None
+        delays.append(outcome.run.next_attempt_at - now)
+        now = outcome.run.next_attempt_at
+    minutes = [int(d.total_seconds() // 60) for d in delays]
+    assert minutes == [5, 10, 20, 40, 80, 160, 320, 360, 360]
+    assert delays[-1] == RETRY_MAX
+    final = digest.tick(now)
+    assert final.action == "posted" and final.run is not None and final.run.attempts == 10
+
+
+def test_a_retry_posts_the_item_the_first_attempt_chose(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    fake_slack.fail("chat.postMessage", error="not_in_channel")
+    failed = digest.tick(FIRE)
+    assert failed.run is not None and failed.run.item_id
+    (first,) = fake_slack.calls_to("chat.postMessage")
+    retried = digest.tick(FIRE + RETRY_BASE)
+    assert retried.run is not None and retried.run.item_id == failed.run.item_id
+    second = fake_slack.calls_to("chat.postMessage")[1]
+    assert second.params["text"] == first.params["text"]
+    (drawn,) = [e for e in digest.store.bag(CHANNEL) if e.drawn_week]
+    assert (drawn.item_id, drawn.drawn_week) == (failed.run.item_id, WEEK)
