@@ -96,6 +96,7 @@ def test_two_clocks_at_once_post_once(make_digest: MakeDigest, fake_slack: FakeS
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
+@pytest.mark.postgres
 def test_two_clocks_on_postgresql_post_once(
     make_digest: MakeDigest, fake_slack: FakeSlack, postgres_cluster: PostgresCluster
 ) -> None:

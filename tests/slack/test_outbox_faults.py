@@ -17,7 +17,7 @@ from bot.slack_api.client import make_web_client
 from bot.store import Store, as_utc
 from bot.store import outbox as outbox_table
 from tests.concurrency import eventually
-from tests.databases import PostgresCluster, find_postgres_bin
+from tests.databases import PostgresCluster, skip_without_postgres
 from tests.fake_slack import FakeSlack
 from tests.net import free_port
 from tests.slack.conftest import TOKEN
@@ -143,14 +143,13 @@ def test_when_the_thread_cannot_be_read_an_ambiguous_reply_is_posted_again(
     assert posted(fake_slack) == ["the answer"]
 
 
+@pytest.mark.postgres
 def test_the_retry_loop_survives_a_database_outage(
     fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     """PostgreSQL stops under a running retry loop and comes back: the loop says so once,
     keeps going, and delivers what was waiting."""
-    bindir = find_postgres_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
+    bindir = skip_without_postgres()
     caplog.set_level(logging.INFO, logger="bot.slack.outbox")
     cluster = PostgresCluster(bindir)  # its own: this test stops it
     cluster.start()
