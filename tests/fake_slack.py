@@ -91,11 +91,17 @@ class FakeSlack:
             )
 
     def outage(self, seconds: float, methods: tuple[str, ...] = ("chat.postMessage",)) -> None:
-        """For ``seconds`` from now, every call to ``methods`` fails: HTTP 429 (Retry-After
-        1) and HTTP 500 in turn, as Slack does in a bad hour."""
+        """For ``seconds`` from now (``math.inf``: until :meth:`end_outage`), every call to
+        ``methods`` fails: HTTP 429 (Retry-After 1) and HTTP 500 in turn, as Slack does in a
+        bad hour."""
         with self._lock:
             self._outage_methods = frozenset(methods)
             self._outage_until = time.monotonic() + seconds
+
+    def end_outage(self) -> None:
+        """Slack is back: an outage started with ``outage(math.inf)`` ends now."""
+        with self._lock:
+            self._outage_until = 0.0
 
     def delay(self, method: str, seconds: float) -> None:
         """Answer ``method`` only after ``seconds``: a slow Slack."""

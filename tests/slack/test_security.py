@@ -29,15 +29,21 @@ FORM = "application/x-www-form-urlencoded"
 def test_forged_signature_is_401_and_calls_nothing(slack_app: SlackApp) -> None:
     reply = slack_app.post(BODY, FORM, sign(BODY, secret="not-the-secret"))
     assert reply.status == 401
-    time.sleep(0.2)
+    assert slack_app.settle() == 0  # refused before any listener was started
     assert slack_app.fake.calls == []
 
 
 def test_six_minute_old_timestamp_is_401(slack_app: SlackApp) -> None:
     reply = slack_app.post(BODY, FORM, sign(BODY, timestamp=int(time.time()) - 360))
     assert reply.status == 401
-    time.sleep(0.2)
+    assert slack_app.settle() == 0
     assert slack_app.fake.calls == []
+
+
+def test_a_signed_request_does_reach_a_listener(slack_app: SlackApp) -> None:
+    """The counter the two tests above read is live: the same body, signed, starts one."""
+    assert slack_app.post(BODY, FORM).status == 200
+    assert slack_app.settle() == 1
 
 
 def test_unsigned_request_is_401(slack_app: SlackApp) -> None:
