@@ -7,8 +7,9 @@ assert on :attr:`FakeSlack.calls`.
 
 Reading a channel behaves as Slack documents it: ``conversations.history`` returns the
 channel's messages newest first, ``conversations.replies`` a thread's oldest first; on both,
-``oldest`` and ``latest`` are exclusive bounds on ``ts`` (inclusive with ``inclusive=true``)
-and ``limit`` caps the page (``has_more`` says what was left). A posted message's ``ts`` is
+``oldest`` and ``latest`` are exclusive bounds on ``ts`` (inclusive with ``inclusive=true``),
+``limit`` caps the page (``has_more`` says what was left), and message metadata comes back
+only with ``include_all_metadata=true``. A posted message's ``ts`` is
 the fake's clock (:attr:`FakeSlack.now`, epoch seconds; tests move it) plus a counter as the
 microseconds, so messages sort in the order they were posted.
 """
@@ -249,7 +250,8 @@ class FakeSlack:
 def page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
     """One page of ``messages`` (already in Slack's order) as conversations.history/replies
     answer: only those between ``oldest`` and ``latest`` (exclusive unless ``inclusive``),
-    at most ``limit`` of them (Slack's default 100), ``has_more`` when some were left."""
+    at most ``limit`` of them (Slack's default 100), ``has_more`` when some were left, and
+    their metadata only when asked for with ``include_all_metadata``."""
     inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
     oldest = float(params.get("oldest") or 0)
     latest = float(params["latest"]) if params.get("latest") else float("inf")
@@ -261,6 +263,8 @@ def page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, An
         return oldest < ts < latest
 
     chosen = [m for m in messages if within(m)]
+    if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+        chosen = [{k: v for k, v in m.items() if k != "metadata"} for m in chosen]
     limit = int(params.get("limit") or 100)
     return {"ok": True, "messages": chosen[:limit], "has_more": len(chosen) > limit}
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.digest.pool import RETRY_BASE, RETRY_MAX, STALE_CLAIM, iso_week
+from bot.digest.pool import RETRY_BASE, RETRY_MAX, STALE_CLAIM, TickOutcome, iso_week
 from tests.digest.conftest import CHANNEL, MakeDigest
 from tests.fake_slack import FakeSlack
 
@@ -196,3 +196,69 @@ def test_a_retry_posts_the_item_the_first_attempt_chose(
     assert second.params["text"] == first.params["text"]
     (drawn,) = [e for e in digest.store.bag(CHANNEL) if e.drawn_week]
     assert (drawn.item_id, drawn.drawn_week) == (failed.run.item_id, WEEK)
+
+
+# ---------------------------------------------------------------- weeks in the admin's zone
+
+
+def test_the_week_is_the_channels_local_week(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    """Monday 09:00 in Auckland is Sunday 20:00 UTC: the post belongs to Monday's ISO week,
+    and is due then, not a day later."""
+    digest = make_digest(timezone="Pacific/Auckland")
+    fire = datetime(2026, 1, 4, 20, 0, tzinfo=UTC)  # Mon 5 Jan 09:00 NZDT
+    assert digest.due_time(fire) == fire
+    assert digest.tick(fire - TICK).action == "not-due"
+    outcome = digest.tick(fire)
+    assert (outcome.action, outcome.week) == ("posted", "2026-W02")
+
+
+def test_a_midnight_schedule_is_due_all_week_from_its_first_instant(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    """The week's scheduled time is found from the very start of its Monday, whatever the
+    minute, second and microsecond of the tick that asks."""
+    midnight = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+    first = make_digest(cron="0 0 * * mon")
+    assert first.due_time(midnight) == midnight
+    assert first.due_time(midnight + timedelta(minutes=31, seconds=7, microseconds=5)) == midnight
+    assert first.due_time(midnight + timedelta(days=6, hours=23)) == midnight
+    assert first.tick(midnight).action == "posted"
+
+
+def test_every_tick_outcome_names_its_week_and_the_run_it_saw(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    assert digest.tick(FIRE - TICK) == TickOutcome("not-due", WEEK)
+    claimed = digest.store.claim_week(CHANNEL, WEEK, FIRE)
+    busy = digest.tick(FIRE + timedelta(minutes=1))
+    assert busy == TickOutcome("busy", WEEK, claimed)
+    fake_slack.now = (FIRE + timedelta(minutes=2)).timestamp()
+    ts = post_as_the_digest(fake_slack, digest, WEEK, FIRE + timedelta(minutes=2))
+    adopted = digest.tick(FIRE + timedelta(minutes=20))
+    assert (adopted.action, adopted.week) == ("done", WEEK)
+    assert adopted.run is not None and adopted.run.message_ts == ts
+    again = digest.tick(FIRE + timedelta(minutes=21))
+    assert again == TickOutcome("done", WEEK, digest.store.get_run(CHANNEL, WEEK))
+
+
+def test_waiting_for_a_retry_names_the_failed_run(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    fake_slack.fail("chat.postMessage", error="not_in_channel")
+    failed = digest.tick(FIRE)
+    waiting = digest.tick(FIRE + timedelta(minutes=1))
+    assert waiting == TickOutcome("waiting-retry", WEEK, failed.run)
+
+
+def test_post_now_on_a_live_claim_says_to_use_force(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    claimed = digest.store.claim_week(CHANNEL, WEEK, FIRE)
+    outcome = digest.post_now(WEEK, FIRE + timedelta(minutes=1), force=False)
+    assert outcome == TickOutcome("done", WEEK, claimed, "already claimed (use --force)")
+    assert fake_slack.calls_to("chat.postMessage") == []
