@@ -7,11 +7,24 @@ opposite — and says in its name which promise that mutant would have broken.
 
 from __future__ import annotations
 
+import itertools
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
-from bot.digest.pool import RETRY_BASE, RETRY_MAX, STALE_CLAIM, TickOutcome, iso_week
+from bot.corpus import load_corpus
+from bot.digest.pool import (
+    RETRY_BASE,
+    RETRY_MAX,
+    STALE_CLAIM,
+    TickOutcome,
+    digest_pool,
+    iso_week,
+)
+from bot.render.slack import render_digest_message
 from tests.digest.conftest import CHANNEL, MakeDigest
 from tests.fake_slack import FakeSlack
 
@@ -262,3 +275,143 @@ def test_post_now_on_a_live_claim_says_to_use_force(
     outcome = digest.post_now(WEEK, FIRE + timedelta(minutes=1), force=False)
     assert outcome == TickOutcome("done", WEEK, claimed, "already claimed (use --force)")
     assert fake_slack.calls_to("chat.postMessage") == []
+
+
+# ---------------------------------------------------------------- what is posted
+
+
+def posts_counted(outcome: str) -> float:
+    return REGISTRY.get_sample_value("hubs_digest_posts_total", {"outcome": outcome}) or 0.0
+
+
+def test_the_post_is_this_items_message_tagged_with_its_week(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    before = posts_counted("posted")
+    outcome = digest.tick(FIRE)
+    assert outcome.action == "posted" and outcome.run is not None
+    item = next(i for i in digest_pool(digest._corpus()) if i.id == outcome.run.item_id)
+    assert item.item is not None  # an item of a section, not the section
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert post.params["channel"] == CHANNEL
+    assert post.params["metadata"] == {"event_type": "hubs_digest", "event_payload": {"week": WEEK}}
+    text, blocks = render_digest_message(item.section, item.item, WEEK)
+    assert post.params["text"] == text and post.params["blocks"] == blocks
+    assert f"week {WEEK}" in json.dumps(blocks)
+    assert posts_counted("posted") == before + 1
+
+
+def test_a_failed_post_is_counted_and_names_its_week(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    before = posts_counted("failed")
+    fake_slack.fail("chat.postMessage", error="not_in_channel")
+    outcome = digest.tick(FIRE)
+    assert (outcome.action, outcome.week, outcome.detail) == ("failed", WEEK, "not_in_channel")
+    assert outcome.run == digest.store.get_run(CHANNEL, WEEK)
+    assert posts_counted("failed") == before + 1
+
+
+def test_an_empty_pool_is_recorded_and_retried_in_six_hours(
+    make_digest: MakeDigest, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-digest-sections"
+    empty.mkdir()
+    (empty / "p.md").write_text("---\ntitle: P\n---\n\n## Key things to know\n\n- Only this.\n")
+    digest = make_digest(corpus=lambda: load_corpus([empty]))
+    outcome = digest.tick(FIRE)
+    run = digest.store.get_run(CHANNEL, WEEK)
+    assert run is not None and outcome == TickOutcome("empty-pool", WEEK, outcome.run)
+    assert outcome.run is not None and outcome.run.id == run.id
+    assert (run.status, run.error, run.next_attempt_at) == (
+        "failed",
+        "empty pool",
+        FIRE + RETRY_MAX,
+    )
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_a_retry_whose_item_left_the_corpus_posts_another(
+    make_digest: MakeDigest, fake_slack: FakeSlack, corpus_dir: Path
+) -> None:
+    digest = make_digest()
+    fake_slack.fail("chat.postMessage", error="not_in_channel")
+    failed = digest.tick(FIRE)
+    assert failed.run is not None and failed.run.item_id
+    gone = failed.run.item_id.split("#")[0]
+    (corpus_dir / f"{gone}.md").unlink()  # its playbook was deleted before the retry
+    retried = digest.tick(FIRE + RETRY_BASE)
+    assert retried.action == "posted" and retried.run is not None
+    assert retried.run.item_id and not retried.run.item_id.startswith(f"{gone}#")
+
+
+def test_a_lost_race_to_retake_reports_busy(
+    make_digest: MakeDigest, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest = make_digest()
+    fake_slack.fail("chat.postMessage", error="not_in_channel")
+    failed = digest.tick(FIRE)
+    monkeypatch.setattr(digest.store, "retake_failed", lambda _run, _now: None)  # another won
+    outcome = digest.tick(FIRE + RETRY_BASE)
+    assert outcome == TickOutcome("busy", WEEK, failed.run)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+# ---------------------------------------------------------------- the bag
+
+
+def test_a_pool_of_one_is_posted_every_week(
+    make_digest: MakeDigest, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "p.md").write_text("---\ntitle: P\n---\n\n## Potential pitfalls\n\n- The one.\n")
+    digest = make_digest(corpus=lambda: load_corpus([single]))
+    for week in range(3):
+        assert digest.tick(FIRE + timedelta(days=7 * week)).action == "posted"
+
+
+def test_the_first_sync_fills_cycle_one_with_the_whole_pool(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    digest = make_digest()
+    first = digest.next_item()
+    bag = digest.store.bag(CHANNEL)
+    assert first is not None and bag[0].item_id == first.id
+    assert {e.cycle for e in bag} == {1}
+    assert sorted(e.item_id for e in bag) == sorted(i.id for i in digest_pool(digest._corpus()))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_new_cycle_never_starts_with_the_item_that_ended_the_last(
+    make_digest: MakeDigest, fake_slack: FakeSlack, tmp_path: Path, seed: int
+) -> None:
+    two = tmp_path / "two"
+    two.mkdir()
+    (two / "p.md").write_text("---\ntitle: P\n---\n\n## Potential pitfalls\n\n- One.\n- Two.\n")
+    digest = make_digest(corpus=lambda: load_corpus([two]), seed=seed)
+    items = []
+    for week in range(6):
+        outcome = digest.tick(FIRE + timedelta(days=7 * week))
+        assert outcome.run is not None
+        items.append(outcome.run.item_id)
+    assert all(a != b for a, b in itertools.pairwise(items)), items  # never twice running
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_new_item_joins_the_undrawn_part_of_the_cycle(
+    make_digest: MakeDigest, fake_slack: FakeSlack, corpus_dir: Path, seed: int
+) -> None:
+    digest = make_digest(seed=seed)
+    for week in range(12):
+        digest.tick(FIRE + timedelta(days=7 * week))
+    (corpus_dir / "new.md").write_text(
+        "---\ntitle: New\n---\n\n## Potential pitfalls\n\n- Brand new.\n"
+    )
+    digest.next_item()
+    bag = digest.store.bag(CHANNEL)
+    first_undrawn = min(e.position for e in bag if e.drawn_week is None and e.item_id[:3] != "new")
+    (new,) = [e for e in bag if e.item_id.startswith("new#")]
+    assert first_undrawn <= new.position <= max(e.position for e in bag)
