@@ -41,9 +41,14 @@ def test_six_minute_old_timestamp_is_401(slack_app: SlackApp) -> None:
 
 
 def test_a_signed_request_does_reach_a_listener(slack_app: SlackApp) -> None:
-    """The counter the two tests above read is live: the same body, signed, starts one."""
-    assert slack_app.post(BODY, FORM).status == 200
+    """The counter the two tests above read is live: the same command, signed, starts one."""
+    body = BODY.replace(
+        urllib.parse.quote_plus("http://127.0.0.1:9/never"),
+        urllib.parse.quote_plus(slack_app.fake.response_url),
+    )
+    assert slack_app.post(body, FORM).status == 200
     assert slack_app.settle() == 1
+    assert len(slack_app.fake.calls_to("response_url")) == 1
 
 
 def test_unsigned_request_is_401(slack_app: SlackApp) -> None:
