@@ -3,20 +3,28 @@ carries, when it is tried, how long a given-up one is kept."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.web import SlackResponse
+from sqlalchemy import create_engine
 
+from bot.settings import Settings
 from bot.slack.outbox import BATCH, KEEP_DEAD, LEASE, RETRY_BASE, Outbox, Pending, is_transient
 from bot.slack_api.client import make_web_client
+from bot.slack_api.installations import installation_store
 from bot.store import Store, as_utc
 from bot.store import outbox as outbox_table
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, workspace_token
 from tests.slack.conftest import TOKEN
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -203,3 +211,105 @@ def test_a_message_without_a_reply_id_is_simply_posted(store: Store, fake_slack:
     assert outbox.drain(NOW + timedelta(seconds=5)) == 1
     assert fake_slack.calls_to("conversations.replies") == []
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_one_workspace_sends_with_the_bot_token(
+    store: Store, settings: Settings, fake_slack: FakeSlack
+) -> None:
+    outbox = Outbox.from_settings(settings, store)
+    outbox.enqueue("", {"channel": "C1", "text": "x"}, "ratelimited", NOW)
+    assert outbox.drain(NOW + timedelta(minutes=1)) == 1
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert post.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_each_workspace_is_sent_with_its_own_token_and_an_uninstalled_one_not_at_all(
+    store: Store, settings: Settings, fake_slack: FakeSlack
+) -> None:
+    multi = replace(settings, slack_bot_token=None, slack_client_id="1.2", slack_client_secret="s")
+    installation_store(multi, store).save(
+        Installation(
+            app_id="A1",
+            user_id="U0ADMIN",
+            team_id="T2",
+            bot_token=workspace_token("T2"),
+            bot_id="BBOT",
+            bot_user_id="UBOT",
+        )
+    )
+    outbox = Outbox.from_settings(multi, store, retry_base=timedelta(seconds=3))
+    assert outbox.retry_base == timedelta(seconds=3)
+    outbox.enqueue("T2", {"channel": "C2", "text": "to T2"}, "ratelimited", NOW)
+    outbox.enqueue("T9", {"channel": "C9", "text": "to T9"}, "ratelimited", NOW)
+    assert outbox.drain(NOW + timedelta(minutes=1)) == 1
+    (post,) = fake_slack.calls_to("chat.postMessage")
+    assert post.headers["Authorization"] == f"Bearer {workspace_token('T2')}"
+    assert post.params["text"] == "to T2"
+    assert store.outbox_counts() == {"pending": 0, "dead": 1}  # T9 uninstalled
+
+
+def test_kept_replies_are_counted(store: Store, fake_slack: FakeSlack) -> None:
+    def count(outcome: str) -> float:
+        return REGISTRY.get_sample_value("hubs_outbox_total", {"outcome": outcome}) or 0.0
+
+    client = make_web_client(TOKEN, fake_slack.base_url)
+    outbox = Outbox(store, lambda _team: client)
+    before = {o: count(o) for o in ("queued", "delivered", "dead")}
+    outbox.enqueue("T1", {"channel": "C1", "text": "x"}, "ratelimited", NOW)
+    outbox.drain(NOW + timedelta(minutes=1))
+    assert {o: count(o) - before[o] for o in before} == {"queued": 1, "delivered": 1, "dead": 0}
+
+
+def test_the_retry_loop_logs_a_database_outage_once_and_recovers(
+    store: Store, fake_slack: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database is away (here: a file that cannot be opened) for several rounds of the
+    loop, then back: one line when it went, one when it came back, and the loop goes on."""
+    caplog.set_level(logging.INFO, logger="bot.slack.outbox")
+    client = make_web_client(TOKEN, fake_slack.base_url)
+    outbox = Outbox(store, lambda _team: client, retry_base=timedelta(0))
+    away = Store(create_engine(f"sqlite:///{tmp_path}/missing/dir/x.db"))
+    rounds: list[bool] = []
+    progress = threading.Condition()
+    real_drain = outbox.drain
+
+    def note(worked: bool) -> None:
+        with progress:
+            rounds.append(worked)
+            progress.notify_all()
+
+    def counted(now: datetime | None = None) -> int:
+        try:
+            delivered = real_drain(now)
+        except Exception:
+            note(False)
+            raise
+        note(True)
+        return delivered
+
+    def wait_for(worked: bool, count: int) -> None:
+        with progress:
+            start = rounds.count(worked)
+            assert progress.wait_for(lambda: rounds.count(worked) >= start + count, 30)
+
+    outbox.drain = counted  # type: ignore[method-assign]
+    stop = threading.Event()
+    loop = outbox.start(stop, every_s=0.01)
+    assert (loop.name, loop.daemon) == ("hubs-outbox", True)
+    try:
+        wait_for(worked=True, count=2)
+        outbox.store = away  # the database goes
+        wait_for(worked=False, count=4)
+        outbox.store = store  # and comes back
+        wait_for(worked=True, count=2)
+        outbox.store = away  # a second outage is reported again
+        wait_for(worked=False, count=2)
+        outbox.store = store
+        wait_for(worked=True, count=1)
+    finally:
+        stop.set()
+        loop.join(timeout=30)
+    messages = [r.message for r in caplog.records]
+    assert messages.count("outbox drain failed; trying again") == 2
+    assert messages.count("outbox drain works again") == 2
+    assert not loop.is_alive()
