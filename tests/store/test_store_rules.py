@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from bot.store import Store
 
@@ -168,3 +169,49 @@ def test_event_ids_are_forgotten_after_two_days_not_before(store: Store) -> None
     assert store.claim_event("almost-two") is False
     assert store.prune_events(older_than=timedelta(hours=1)) == 1  # only "almost-two" is old
     assert store.claim_event("new") is False
+
+
+def test_retaking_one_run_leaves_every_other_alone(store: Store) -> None:
+    runs = [store.claim_week(channel, "2026-W48", NOW) for channel in ("C1", "C2")]
+    for run in runs:
+        assert run is not None
+        store.mark_failed(run.id, "x", NOW, NOW)
+    c1 = store.get_run("C1", "2026-W48")
+    assert c1 is not None and store.retake_failed(c1, NOW) is not None
+    c2 = store.get_run("C2", "2026-W48")
+    assert c2 is not None and (c2.status, c2.attempts) == ("failed", 1)
+
+
+def test_a_view_from_an_earlier_failure_cannot_retake_a_later_one(store: Store) -> None:
+    run = store.claim_week("C1", "2026-W48", NOW)
+    assert run is not None
+    store.mark_failed(run.id, "x", NOW, NOW)
+    first_failure = store.get_run("C1", "2026-W48")
+    assert first_failure is not None
+    assert store.retake_failed(first_failure, NOW) is not None
+    store.mark_failed(run.id, "y", NOW, NOW)  # failed again: same status, attempts 2
+    assert store.retake_failed(first_failure, NOW) is None
+
+
+def test_history_shows_a_year_by_default(store: Store) -> None:
+    for n in range(53):
+        assert store.claim_week("C1", f"2025-W{n + 1:02d}", NOW) is not None
+    assert len(store.history()) == 52
+    assert store.history()[-1].week == "2025-W02"  # the oldest week is the one left out
+
+
+def test_bags_of_two_channels_are_independent(store: Store) -> None:
+    store.start_cycle("C1", ["a", "b"])
+    store.start_cycle("C2", ["a", "b"])
+    store.mark_drawn("C1", "a", "2026-W48")
+    store.remove_from_cycle("C1", 1, ["b"])
+    assert [(e.item_id, e.drawn_week) for e in store.bag("C1")] == [("a", "2026-W48")]
+    assert [(e.item_id, e.drawn_week) for e in store.bag("C2")] == [("a", None), ("b", None)]
+
+
+def test_an_event_id_exactly_two_days_old_is_kept(store: Store) -> None:
+    with time_machine.travel(NOW, tick=False):
+        store.claim_event("exactly", now=NOW - timedelta(days=2))
+        store.claim_event("older", now=NOW - timedelta(days=2, microseconds=1))
+        assert store.prune_events() == 1
+        assert store.claim_event("exactly") is False
