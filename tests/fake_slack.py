@@ -4,6 +4,14 @@ Point a ``slack_sdk.WebClient`` at :attr:`FakeSlack.base_url` (``SLACK_API_URL``
 calls travel over real sockets through slack_sdk's own retry handlers. Tests script failures
 (HTTP 429 with ``Retry-After``, HTTP 500, ``{"ok": false, "error": "not_in_channel"}``) and then
 assert on :attr:`FakeSlack.calls`.
+
+Reading a channel behaves as Slack documents it: ``conversations.history`` returns the
+channel's messages newest first, ``conversations.replies`` a thread's oldest first; on both,
+``oldest`` and ``latest`` are exclusive bounds on ``ts`` (inclusive with ``inclusive=true``),
+``limit`` caps the page (``has_more`` says what was left), and message metadata comes back
+only with ``include_all_metadata=true``. A posted message's ``ts`` is
+the fake's clock (:attr:`FakeSlack.now`, epoch seconds; tests move it) plus a counter as the
+microseconds, so messages sort in the order they were posted.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ class FakeSlack:
     """Call :meth:`start` (or use :func:`running_fake_slack`) before pointing clients at it."""
 
     bot_user_id: str = "UBOT"
+    now: float = 1_700_000_000.0  # Slack's clock, in epoch seconds: the ts of what is posted
     admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     time_zones: dict[str, str] = field(default_factory=dict)  # users.info "tz" by user
     calls: list[Call] = field(default_factory=list)
@@ -85,11 +94,17 @@ class FakeSlack:
             )
 
     def outage(self, seconds: float, methods: tuple[str, ...] = ("chat.postMessage",)) -> None:
-        """For ``seconds`` from now, every call to ``methods`` fails: HTTP 429 (Retry-After
-        1) and HTTP 500 in turn, as Slack does in a bad hour."""
+        """For ``seconds`` from now (``math.inf``: until :meth:`end_outage`), every call to
+        ``methods`` fails: HTTP 429 (Retry-After 1) and HTTP 500 in turn, as Slack does in a
+        bad hour."""
         with self._lock:
             self._outage_methods = frozenset(methods)
             self._outage_until = time.monotonic() + seconds
+
+    def end_outage(self) -> None:
+        """Slack is back: an outage started with ``outage(math.inf)`` ends now."""
+        with self._lock:
+            self._outage_until = 0.0
 
     def delay(self, method: str, seconds: float) -> None:
         """Answer ``method`` only after ``seconds``: a slow Slack."""
@@ -210,7 +225,7 @@ class FakeSlack:
             profile = {"id": user, "is_admin": user in self.admins}
             return {"ok": True, "user": profile | {"tz": self.time_zones.get(user, "UTC")}}
         if method in ("chat.postMessage", "chat.postEphemeral"):
-            ts = f"1700000000.{next(self._ts):06d}"
+            ts = f"{int(self.now)}.{next(self._ts):06d}"
             message = {**params, "ts": ts}
             if isinstance(params.get("metadata"), str):
                 message["metadata"] = json.loads(params["metadata"])
@@ -220,8 +235,9 @@ class FakeSlack:
             return {"ok": True, "channel": params.get("channel"), key: ts, "message": message}
         if method == "conversations.history":
             with self._lock:
-                messages = list(reversed(self._posted.get(str(params.get("channel")), [])))
-            return {"ok": True, "messages": messages, "has_more": False}
+                channel = list(self._posted.get(str(params.get("channel")), []))
+            newest_first = sorted(channel, key=lambda m: float(m["ts"]), reverse=True)
+            return page(newest_first, params)
         if method == "conversations.replies":
             thread = str(params.get("ts"))
             with self._lock:
@@ -230,8 +246,31 @@ class FakeSlack:
                     for m in self._posted.get(str(params.get("channel")), [])
                     if str(m.get("thread_ts")) == thread
                 ]
-            return {"ok": True, "messages": [*self.thread_messages.get(thread, []), *replies]}
+            in_thread = [*self.thread_messages.get(thread, []), *replies]
+            return page(sorted(in_thread, key=lambda m: float(m["ts"])), params)
         return {"ok": True}
+
+
+def page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """One page of ``messages`` (already in Slack's order) as conversations.history/replies
+    answer: only those between ``oldest`` and ``latest`` (exclusive unless ``inclusive``),
+    at most ``limit`` of them (Slack's default 100), ``has_more`` when some were left, and
+    their metadata only when asked for with ``include_all_metadata``."""
+    inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
+    oldest = float(params.get("oldest") or 0)
+    latest = float(params["latest"]) if params.get("latest") else float("inf")
+
+    def within(message: dict[str, Any]) -> bool:
+        ts = float(message["ts"])
+        if inclusive:
+            return oldest <= ts <= latest
+        return oldest < ts < latest
+
+    chosen = [m for m in messages if within(m)]
+    if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+        chosen = [{k: v for k, v in m.items() if k != "metadata"} for m in chosen]
+    limit = int(params.get("limit") or 100)
+    return {"ok": True, "messages": chosen[:limit], "has_more": len(chosen) > limit}
 
 
 def workspace_token(team: str) -> str:

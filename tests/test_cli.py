@@ -51,6 +51,25 @@ def test_ask_no_match_exits_zero_with_suggestions(capsys: pytest.CaptureFixture[
     code, out, _ = run(["ask", "--json", "quantum error correction"], capsys)
     data = json.loads(out)
     assert data["results"] == [] and len(data["suggestions"]) == 3
+    assert len(set(data["suggestions"])) == 3  # three different sections
+    code, out, _ = run(["ask", "quantum error correction"], capsys)
+    listed = [line.removeprefix("  - ") for line in out.splitlines() if line.startswith("  - ")]
+    assert listed == data["suggestions"]  # the text output offers the same three, in order
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5])
+def test_ask_limit_returns_that_many_of_the_best(
+    limit: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--limit N gives the first N of the ranking (the seed corpus has more than five
+    sections about hubs), not fewer and not others."""
+    _, out, _ = run(["ask", "--json", "--limit", "6", "hubs"], capsys)
+    ranking = [(r["playbook"], r["section"]) for r in json.loads(out)["results"]]
+    assert len(ranking) >= 5
+    code, out, _ = run(["ask", "--json", "--limit", str(limit), "hubs"], capsys)
+    assert code == 0
+    got = [(r["playbook"], r["section"]) for r in json.loads(out)["results"]]
+    assert got == ranking[:limit]
 
 
 @pytest.mark.parametrize(

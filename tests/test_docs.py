@@ -205,3 +205,22 @@ def test_the_message_examples_are_what_the_code_renders() -> None:
     """The README's "What people see" is generated from the seed: regenerate it with
     ``python -m tests.readme_examples`` when a message changes."""
     assert examples() in README
+
+
+def test_every_mutation_tested_module_has_its_score_in_the_readme() -> None:
+    """bench/mutation.sh's modules and the README's *Mutation testing* table agree, and
+    mutmut stays out of CI and out of the test extra."""
+    script = (REPO_ROOT / "bench" / "mutation.sh").read_text()
+    order = re.search(r"^ORDER=\((.*)\)$", script, re.MULTILINE)
+    assert order is not None
+    section = _section("## Mutation testing")
+    for module in order.group(1).split():
+        row = next((line for line in section.splitlines() if f"| `{module}`" in line), None)
+        assert row is not None, f"{module} has no row in the README's Mutation testing table"
+        assert re.search(r"\d+(\.\d)? ?%", row), row
+    assert "mutmut" not in (REPO_ROOT / ".ci" / "run").read_text()
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text()
+    test_extra = pyproject[
+        pyproject.index("test = [") : pyproject.index("]", pyproject.index("test = ["))
+    ]
+    assert "mutmut" not in test_extra

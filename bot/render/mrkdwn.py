@@ -205,7 +205,8 @@ def _join(units: Iterable[str]) -> list[str]:
     out: list[str] = []
     previous_bullet = False
     for unit in units:
-        bullet = unit.lstrip().startswith(("•", "◦")) or unit[:3].rstrip(".").isdigit()
+        marker = unit.lstrip().split(" ", 1)[0]
+        bullet = marker in ("•", "◦") or (marker.endswith(".") and marker[:-1].isdigit())
         if out and not (bullet and previous_bullet):
             out.append("")
         out.append(unit)

@@ -22,6 +22,7 @@ from bot.digest.pool import Digest
 from bot.settings import load_settings
 from bot.slack_api.installations import installation_store
 from bot.store import Store, metadata
+from tests.concurrency import eventually
 from tests.digest.conftest import CHANNEL, MakeDigest
 from tests.fake_slack import FakeSlack, workspace_token
 from tests.net import free_port
@@ -166,9 +167,15 @@ def test_clock_process_catches_up_then_stops_on_sigterm(
         while not fake_slack.calls_to("chat.postMessage") and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(fake_slack.calls_to("chat.postMessage")) == 1
-        time.sleep(0.3)
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as response:
-            assert 'hubs_digest_posts_total{outcome="posted"} 1.0' in response.read().decode()
+
+        def counted() -> bool:  # the counter moves once Slack's answer is back in the clock
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as page:
+                    return 'hubs_digest_posts_total{outcome="posted"} 1.0' in page.read().decode()
+            except OSError:  # the metrics server is not listening yet
+                return False
+
+        assert eventually(counted, timeout=30)
     finally:
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)

@@ -93,6 +93,7 @@ def test_two_clocks_at_once_post_once(make_digest: MakeDigest, fake_slack: FakeS
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
+@pytest.mark.postgres
 def test_two_clocks_on_postgresql_post_once(
     make_digest: MakeDigest, fake_slack: FakeSlack, postgres_cluster: PostgresCluster
 ) -> None:
@@ -181,6 +182,7 @@ def test_stale_claim_is_checked_against_slack_before_reposting(
     next_fire = fire + timedelta(days=7)
     run = digest.store.claim_week(CHANNEL, iso_week(next_fire), next_fire)
     assert run is not None
+    fake_slack.now = (next_fire + timedelta(seconds=2)).timestamp()  # it landed after the claim
     digest.client.chat_postMessage(
         channel=CHANNEL,
         text="x",

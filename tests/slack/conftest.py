@@ -8,7 +8,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -18,6 +19,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
+from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
 
 from bot.search import Index
@@ -42,6 +44,49 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, *_args: Any) -> None:
         pass
+
+
+class Listeners(Executor):
+    """Bolt's listener pool, counted: a test can wait until every listener it set off has
+    *finished* (Bolt acknowledges a request before its listener runs), and only then assert
+    that nothing else was sent. Waiting on completion, not on a pause."""
+
+    def __init__(self, inner: ThreadPoolExecutor) -> None:
+        self._inner = inner
+        self._changed = threading.Condition()
+        self.submitted = 0
+        self.finished = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._changed:
+            self.submitted += 1
+        future = self._inner.submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self._changed:
+            self.finished += 1
+            self._changed.notify_all()
+
+    def wait_idle(self, timeout: float = 60.0) -> int:
+        """Block until every listener submitted so far has returned; how many ran."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.finished == self.submitted, timeout):
+                raise AssertionError(f"{self.submitted - self.finished} listeners still running")
+            return self.finished
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def track_listeners(app: App) -> Listeners:
+    """Count the listeners ``app`` runs (see :class:`Listeners`)."""
+    runner = app.listener_runner
+    tracked = Listeners(runner.listener_executor)  # type: ignore[arg-type]
+    runner.listener_executor = tracked
+    runner.lazy_listener_runner.executor = tracked  # type: ignore[attr-defined]
+    return tracked
 
 
 @dataclass
@@ -90,6 +135,13 @@ class SlackApp:
     fake: FakeSlack
     store: Store
     outbox: Outbox
+    listeners: Listeners
+
+    def settle(self, timeout: float = 60.0) -> int:
+        """Wait until every request sent so far has been handled to the end; how many
+        listeners ran. After it, what Slack has received is all it will receive (but for
+        replies kept in the outbox)."""
+        return self.listeners.wait_idle(timeout)
 
     def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Reply:
         request = urllib.request.Request(
@@ -230,6 +282,7 @@ def serving(settings: Settings, index: Index, fake: FakeSlack) -> Iterator[Slack
     token = None if settings.oauth_enabled else settings.slack_bot_token
     client = make_web_client(token, settings.slack_api_url, server_error_retries=1)
     app = create_app(settings, index, store, client, outbox=outbox)
+    listeners = track_listeners(app)
     stop = threading.Event()
     outbox.start(stop, every_s=0.2)
     server = make_server(
@@ -244,7 +297,7 @@ def serving(settings: Settings, index: Index, fake: FakeSlack) -> Iterator[Slack
     )
     thread.start()
     try:
-        yield SlackApp(f"http://127.0.0.1:{server.server_port}", fake, store, outbox)
+        yield SlackApp(f"http://127.0.0.1:{server.server_port}", fake, store, outbox, listeners)
     finally:
         stop.set()
         server.shutdown()

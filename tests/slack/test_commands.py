@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.search import Index
 from bot.slack.listeners import commands
 from bot.slack.listeners.respond import CheckedRespond
 from tests.concurrency import eventually
@@ -85,14 +86,20 @@ def test_list_shows_playbooks_and_sections(slack_app: SlackApp) -> None:
     assert "Key things to know · When to use · Case study" in text
 
 
-def test_no_match_offers_suggestions_as_buttons(slack_app: SlackApp) -> None:
+def test_no_match_offers_suggestions_as_buttons(slack_app: SlackApp, seed_index: Index) -> None:
     message = ephemeral_reply(slack_app.command("quantum error correction"))
     assert message["blocks"][0]["text"]["text"] == (
         "Nothing in the playbooks matches “quantum error correction”."
     )
     buttons = message["blocks"][-1]["elements"]
-    assert 1 <= len(buttons) <= 3
-    assert [b["action_id"] for b in buttons] == [f"suggestion_{i}" for i in range(len(buttons))]
+    # exactly the index's suggestions, in its order: one button each, opening that section
+    expected = seed_index.search("quantum error correction").suggestions
+    assert len(expected) == 3  # six sections: a miss always has three to offer
+    assert [b["action_id"] for b in buttons] == ["suggestion_0", "suggestion_1", "suggestion_2"]
+    assert [b["value"] for b in buttons] == [s.key for s in expected]
+    assert [b["text"]["text"] for b in buttons] == [
+        f"{s.playbook_title} › {s.heading}" for s in expected
+    ]
 
 
 def visible_text(message: dict) -> str:

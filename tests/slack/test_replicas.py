@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.concurrency import race
+from tests.concurrency import eventually, race
 from tests.databases import PostgresCluster
 from tests.fake_slack import FakeSlack
 from tests.net import free_port
@@ -85,13 +85,33 @@ def replicas(
         yield urls
 
 
+def duplicates_turned_away(tmp_path: Path) -> int:
+    """Deliveries the replicas found already claimed, from their logs: each such delivery
+    has been handled to its end (it logs, then returns)."""
+    return sum(
+        line.count("duplicate event ignored") + line.count("message already answered")
+        for log in tmp_path.glob("serve-*.log")
+        for line in log.read_text().splitlines()
+    )
+
+
+def settled(fake: FakeSlack, tmp_path: Path, answered: int, turned_away: int) -> None:
+    """Wait until every delivery has been handled to its end: ``answered`` listeners removed
+    their :mag: (the last thing an answer does) and ``turned_away`` were found claimed. Only
+    then is "no second reply" a fact rather than a hope."""
+    fake.wait_for("reactions.remove", answered, timeout=60)
+    assert eventually(lambda: duplicates_turned_away(tmp_path) >= turned_away, timeout=60), (
+        f"{duplicates_turned_away(tmp_path)} of {turned_away} duplicates seen in the logs"
+    )
+
+
 def deliver(url: str, event_id: str, ts: str, retry: int | None) -> int:
     with urllib.request.urlopen(mention_request(url, event_id, ts, retry=retry), timeout=10) as r:
         return r.status
 
 
 def test_the_same_event_on_two_replicas_is_answered_once(
-    replicas: list[str], fake_slack: FakeSlack
+    replicas: list[str], fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     # at the same instant on both, the second copy marked as Slack's retry
     statuses = race(2, lambda i: deliver(replicas[i], "EvR1", "5.1", None if i == 0 else 1))
@@ -99,8 +119,7 @@ def test_the_same_event_on_two_replicas_is_answered_once(
     # and later, retried again on each replica in turn
     assert deliver(replicas[1], "EvR1", "5.1", 2) == 200
     assert deliver(replicas[0], "EvR1", "5.1", 3) == 200
-    fake_slack.wait_for("chat.postMessage")
-    time.sleep(0.5)
+    settled(fake_slack, tmp_path, answered=1, turned_away=3)
     posts = fake_slack.calls_to("chat.postMessage")
     assert len(posts) == 1 and posts[0].params["thread_ts"] == "5.1"
     # a different event still gets its own reply
@@ -109,7 +128,7 @@ def test_the_same_event_on_two_replicas_is_answered_once(
 
 
 def test_a_burst_across_both_replicas_gets_one_reply_per_event(
-    replicas: list[str], fake_slack: FakeSlack
+    replicas: list[str], fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     """A small load run in every test run (the 1,000-event one is bench/bench_load.py): each
     event delivered once or twice, to either replica, 20 at a time, some posts rate-limited."""
@@ -128,7 +147,7 @@ def test_a_burst_across_both_replicas_gets_one_reply_per_event(
     with ThreadPoolExecutor(20) as pool:
         assert set(pool.map(send, deliveries)) == {200}
     fake_slack.wait_for("chat.postMessage", events + 10, timeout=60)
-    time.sleep(1)  # a would-be duplicate would land now
+    settled(fake_slack, tmp_path, answered=events, turned_away=len(deliveries) - events)
     posted = [
         c.params["thread_ts"] for c in fake_slack.calls_to("chat.postMessage") if not c.failed
     ]

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Mutation testing of the modules that carry the bot's promises: mutmut changes one thing at a
+# time (a comparison, a constant, a returned value, a dropped argument) and runs the tests that
+# cover it; a mutant no test notices ("survived") is a promise nothing checks.
+#
+#   .venv/bin/pip install -e ".[test,mutation]"
+#   bench/mutation.sh                      # every module below (tens of minutes on 2 cores)
+#   bench/mutation.sh bot.store.runs       # one module
+#   bench/mutation.sh --score              # print the scores of what has run, run nothing
+#
+# Configuration (files, tests, the log-call exclusion) is [tool.mutmut] in pyproject.toml.
+# A run re-tests every mutant of the modules it names; results stay in mutants/ (git-ignored)
+# for --score and for `.venv/bin/mutmut show NAME`. Not part of .ci/run (tens of minutes).
+# Prints, per module: mutants killed, mutants run and the score, then every survivor.
+# MUTATION_CHILDREN sets mutmut's parallel workers (default: the number of cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Module -> the mutants it means. For the digest, the claim/retry/bag logic (Digest's
+# methods but its constructors), not the cron parsing or the history listing.
+declare -A TARGETS=(
+  [bot.digest.pool]="bot.digest.pool.xǁDigestǁtick__mutmut_* bot.digest.pool.xǁDigestǁpost_now__mutmut_* bot.digest.pool.xǁDigestǁ_retryable__mutmut_* bot.digest.pool.xǁDigestǁ_already_posted__mutmut_* bot.digest.pool.xǁDigestǁ_post__mutmut_* bot.digest.pool.xǁDigestǁ_item_for__mutmut_* bot.digest.pool.xǁDigestǁnext_item__mutmut_* bot.digest.pool.xǁDigestǁ_sync_bag__mutmut_* bot.digest.pool.xǁDigestǁ_fresh_order__mutmut_* bot.digest.pool.xǁDigestǁdue_time__mutmut_*"
+  [bot.slack.outbox]="bot.slack.outbox.*"
+  [bot.store.runs]="bot.store.runs.*"
+  [bot.store.bag]="bot.store.bag.*"
+  [bot.store.events]="bot.store.events.*"
+  [bot.render.mrkdwn]="bot.render.mrkdwn.*"
+)
+ORDER=(bot.digest.pool bot.store.runs bot.store.bag bot.store.events bot.render.mrkdwn bot.slack.outbox)
+
+mutmut=.venv/bin/mutmut
+if ! [ -x "$mutmut" ]; then
+  echo "mutation: mutmut is not installed: .venv/bin/pip install -e '.[test,mutation]'" >&2
+  exit 2
+fi
+
+score_only=0
+modules=()
+for arg in "$@"; do
+  case "$arg" in
+    --score) score_only=1 ;;
+    *)
+      if [ -z "${TARGETS[$arg]+x}" ]; then
+        echo "mutation: unknown module $arg (one of: ${ORDER[*]})" >&2
+        exit 2
+      fi
+      modules+=("$arg") ;;
+  esac
+done
+[ ${#modules[@]} -gt 0 ] || modules=("${ORDER[@]}")
+
+if [ "$score_only" = 0 ]; then
+  children="${MUTATION_CHILDREN:-$(nproc)}"
+  for module in "${modules[@]}"; do
+    echo "mutation: $module" >&2
+    start=$SECONDS
+    # shellcheck disable=SC2086  # the patterns are globs for mutmut, not for the shell
+    set -f
+    "$mutmut" run --max-children "$children" ${TARGETS[$module]} >/dev/null
+    set +f
+    echo "mutation: $module took $((SECONDS - start)) s" >&2
+  done
+fi
+
+# Score per module (bench/mutation_score.py): killed over every mutant that ran.
+spec=""
+for module in "${modules[@]}"; do spec+="$module=${TARGETS[$module]}"$'\n'; done
+"$mutmut" results --all true 2>/dev/null | MUTATION_TARGETS="$spec" .venv/bin/python bench/mutation_score.py
