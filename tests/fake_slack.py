@@ -254,8 +254,9 @@ class FakeSlack:
 def page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
     """One page of ``messages`` (already in Slack's order) as conversations.history/replies
     answer: only those between ``oldest`` and ``latest`` (exclusive unless ``inclusive``),
-    at most ``limit`` of them (Slack's default 100), ``has_more`` when some were left, and
-    their metadata only when asked for with ``include_all_metadata``."""
+    at most ``limit`` of them (Slack's default 100) from the ``cursor`` on, ``has_more`` and
+    ``response_metadata.next_cursor`` when some were left, and their metadata only when asked
+    for with ``include_all_metadata``."""
     inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
     oldest = float(params.get("oldest") or 0)
     latest = float(params["latest"]) if params.get("latest") else float("inf")
@@ -270,7 +271,13 @@ def page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, An
     if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
         chosen = [{k: v for k, v in m.items() if k != "metadata"} for m in chosen]
     limit = int(params.get("limit") or 100)
-    return {"ok": True, "messages": chosen[:limit], "has_more": len(chosen) > limit}
+    start = int(params.get("cursor") or 0)
+    more = len(chosen) > start + limit
+    answer: dict[str, Any] = {"ok": True, "messages": chosen[start : start + limit]}
+    answer["has_more"] = more
+    if more:
+        answer["response_metadata"] = {"next_cursor": str(start + limit)}
+    return answer
 
 
 def workspace_token(team: str) -> str:

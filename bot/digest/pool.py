@@ -35,6 +35,8 @@ STALE_CLAIM = timedelta(minutes=15)
 RETRY_BASE = timedelta(minutes=5)
 RETRY_MAX = timedelta(hours=6)
 METADATA_EVENT = "hubs_digest"
+HISTORY_PAGE = 200  # messages per conversations.history call (Slack allows up to 1,000)
+HISTORY_PAGES = 10  # a stale claim is checked against at most this many pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,26 +277,39 @@ class Digest:
         return run.status == "claimed" and now - run.updated_at > STALE_CLAIM
 
     def _already_posted(self, run: DigestRun) -> bool:
-        """A claimer that died mid-post may have posted: look for our message metadata."""
-        try:
-            history = self.client.conversations_history(
-                channel=self.channel,
-                oldest=f"{run.claimed_at.timestamp():.6f}",
-                include_all_metadata=True,
-                limit=50,
-            )
-        except SlackApiError as exc:
-            log.warning(
-                "cannot check a stale digest claim; not reposting",
-                extra={"channel": self.channel, "week": run.week, "error": slack_error(exc)},
-            )
-            return True  # unknown: never risk a duplicate; `digest --post-now --force` decides
-        for message in history.get("messages", []):
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("week") == run.week:
-                self.store.mark_posted(run.id, message["ts"], datetime.now(UTC))
-                return True
-        return False
+        """A claimer that died mid-post may have posted: look for our message metadata in
+        everything the channel received since the claim, page by page (a busy channel can
+        bury it under more than one page). Unknown — unreadable, or more pages than
+        :data:`HISTORY_PAGES` — counts as posted: never risk a duplicate."""
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            try:
+                history = self.client.conversations_history(
+                    channel=self.channel,
+                    oldest=f"{run.claimed_at.timestamp():.6f}",
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    **({"cursor": cursor} if cursor else {}),
+                )
+            except SlackApiError as exc:
+                log.warning(
+                    "cannot check a stale digest claim; not reposting",
+                    extra={"channel": self.channel, "week": run.week, "error": slack_error(exc)},
+                )
+                return True  # `digest --post-now --force` decides
+            for message in history.get("messages", []):
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("week") == run.week:
+                    self.store.mark_posted(run.id, message["ts"], datetime.now(UTC))
+                    return True
+            cursor = (history.get("response_metadata") or {}).get("next_cursor")
+            if not history.get("has_more") or not cursor:
+                return False
+        log.warning(
+            "too much channel history to check a stale digest claim; not reposting",
+            extra={"channel": self.channel, "week": run.week, "pages": HISTORY_PAGES},
+        )
+        return True
 
     def _post(self, run: DigestRun, now: datetime) -> TickOutcome:
         corpus = self._corpus()

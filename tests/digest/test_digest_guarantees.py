@@ -422,3 +422,38 @@ def test_a_new_item_joins_the_undrawn_part_of_the_cycle(
     top = max(e.position for e in bag)
     first_undrawn = min([e.position for e in bag if e.drawn_week is None] or [top])
     assert first_undrawn <= position <= top + 1
+
+
+def test_a_post_buried_under_pages_of_chatter_is_still_found(
+    make_digest: MakeDigest, fake_slack: FakeSlack
+) -> None:
+    """The claimer posted, died before recording it, and the channel then got busy: the
+    check reads every page since the claim (it used to read one, and post again)."""
+    digest = make_digest()
+    assert digest.store.claim_week(CHANNEL, WEEK, FIRE) is not None
+    ours = post_as_the_digest(fake_slack, digest, WEEK, FIRE + timedelta(seconds=30))
+    for minute in range(450):  # newer than our post: newest first, it lands on page three
+        fake_slack.now = (FIRE + timedelta(minutes=1, seconds=minute)).timestamp()
+        digest.client.chat_postMessage(channel=CHANNEL, text=f"chatter {minute}")
+    outcome = digest.tick(FIRE + STALE_CLAIM + timedelta(minutes=30))
+    assert outcome.action == "done"
+    assert len(fake_slack.calls_to("conversations.history")) == 3
+    posts = [c.params["text"] for c in fake_slack.calls_to("chat.postMessage")]
+    assert posts.count("Weekly hub digest") == 1 and len(posts) == 451  # nothing posted again
+    run = digest.store.get_run(CHANNEL, WEEK)
+    assert run is not None and run.status == "posted" and run.message_ts == ours
+
+
+def test_history_too_long_to_read_counts_as_posted(
+    make_digest: MakeDigest, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.digest.pool.HISTORY_PAGES", 2)
+    digest = make_digest()
+    assert digest.store.claim_week(CHANNEL, WEEK, FIRE) is not None
+    for minute in range(450):  # three pages of chatter and no digest post among them
+        fake_slack.now = (FIRE + timedelta(minutes=1, seconds=minute)).timestamp()
+        digest.client.chat_postMessage(channel=CHANNEL, text=f"chatter {minute}")
+    outcome = digest.tick(FIRE + STALE_CLAIM + timedelta(minutes=30))
+    assert outcome.action == "done"
+    assert len(fake_slack.calls_to("conversations.history")) == 2  # gave up, not reposted
+    assert len(fake_slack.calls_to("chat.postMessage")) == 450
