@@ -143,13 +143,21 @@ class SlackApp:
         replies kept in the outbox)."""
         return self.listeners.wait_idle(timeout)
 
-    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Reply:
+    def post(
+        self,
+        body: str | bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        path: str = "/slack/events",
+    ) -> Reply:
+        """POST ``body`` to ``path``, signed as Slack signs unless ``headers`` are given."""
+        data = body if isinstance(body, bytes) else body.encode()
         request = urllib.request.Request(
-            self.url + "/slack/events",
-            data=body.encode(),
+            self.url + path,
+            data=data,
             headers={
                 "Content-Type": content_type,
-                **(headers if headers is not None else sign(body)),
+                **(headers if headers is not None else sign(data.decode())),
             },
             method="POST",
         )

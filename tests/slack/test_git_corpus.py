@@ -83,17 +83,7 @@ class GitApp:
     follower: GitFollower
 
     def webhook(self, body: bytes, headers: dict[str, str]) -> Reply:
-        request = urllib.request.Request(
-            self.slack.url + "/webhooks/git",
-            data=body,
-            headers={"Content-Type": "application/json", **headers},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return Reply(response.status, response.read().decode())
-        except urllib.error.HTTPError as error:
-            return Reply(error.code, error.read().decode())
+        return self.slack.post(body, "application/json", headers, path="/webhooks/git")
 
     def push_hook(self, sha: str, ref: str = "refs/heads/main", delivery: str | None = None):
         body, headers = github_push(sha, ref, delivery)
