@@ -97,9 +97,9 @@ class PlaybookScorer:
         mask = np.zeros(len(relevance), dtype=bool)
         if len(relevance) == 0:
             return mask
-        order = np.argsort(-relevance, kind="stable")
-        best = relevance[order[0]]
-        runner_up = relevance[order[1]] if len(order) > 1 else 0.0
+        first = int(np.argmax(relevance))  # the first of equals, as a stable sort's would be
+        best = relevance[first]
+        runner_up = float(np.partition(relevance, -2)[-2]) if len(relevance) > 1 else 0.0
         if best >= IDENTIFIED and runner_up <= RUNNER_UP * best:
-            mask[order[0]] = True
+            mask[first] = True
         return mask
