@@ -25,7 +25,13 @@ from bot.corpus import Corpus, Item, Section, load_corpus
 from bot.observability import metrics
 from bot.render.slack import render_digest_message
 from bot.settings import Settings
-from bot.slack_api.client import make_web_client, post_message, slack_error
+from bot.slack_api.client import (
+    TooManyPagesError,
+    make_web_client,
+    paged_messages,
+    post_message,
+    slack_error,
+)
 from bot.store import DigestRun, Store
 
 log = logging.getLogger(__name__)
@@ -281,35 +287,33 @@ class Digest:
         everything the channel received since the claim, page by page (a busy channel can
         bury it under more than one page). Unknown — unreadable, or more pages than
         :data:`HISTORY_PAGES` — counts as posted: never risk a duplicate."""
-        cursor = None
-        for _ in range(HISTORY_PAGES):
-            try:
-                history = self.client.conversations_history(
-                    channel=self.channel,
-                    oldest=f"{run.claimed_at.timestamp():.6f}",
-                    include_all_metadata=True,
-                    limit=HISTORY_PAGE,
-                    **({"cursor": cursor} if cursor else {}),
-                )
-            except SlackApiError as exc:
-                log.warning(
-                    "cannot check a stale digest claim; not reposting",
-                    extra={"channel": self.channel, "week": run.week, "error": slack_error(exc)},
-                )
-                return True  # `digest --post-now --force` decides
-            for message in history.get("messages", []):
+        messages = paged_messages(
+            self.client.conversations_history,
+            HISTORY_PAGES,
+            channel=self.channel,
+            oldest=f"{run.claimed_at.timestamp():.6f}",
+            include_all_metadata=True,
+            limit=HISTORY_PAGE,
+        )
+        try:
+            for message in messages:
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
                 if payload.get("week") == run.week:
                     self.store.mark_posted(run.id, message["ts"], datetime.now(UTC))
                     return True
-            cursor = (history.get("response_metadata") or {}).get("next_cursor")
-            if not history.get("has_more") or not cursor:
-                return False
-        log.warning(
-            "too much channel history to check a stale digest claim; not reposting",
-            extra={"channel": self.channel, "week": run.week, "pages": HISTORY_PAGES},
-        )
-        return True
+        except SlackApiError as exc:
+            log.warning(
+                "cannot check a stale digest claim; not reposting",
+                extra={"channel": self.channel, "week": run.week, "error": slack_error(exc)},
+            )
+            return True  # `digest --post-now --force` decides
+        except TooManyPagesError:
+            log.warning(
+                "too much channel history to check a stale digest claim; not reposting",
+                extra={"channel": self.channel, "week": run.week, "pages": HISTORY_PAGES},
+            )
+            return True
+        return False
 
     def _post(self, run: DigestRun, now: datetime) -> TickOutcome:
         corpus = self._corpus()

@@ -30,7 +30,13 @@ from sqlalchemy import delete, insert, select, update
 
 from bot.observability import metrics
 from bot.settings import Settings
-from bot.slack_api.client import make_web_client, post_message, slack_error
+from bot.slack_api.client import (
+    TooManyPagesError,
+    make_web_client,
+    paged_messages,
+    post_message,
+    slack_error,
+)
 from bot.slack_api.installations import bot_token_for, installation_store
 from bot.store import Store, as_utc, outbox
 
@@ -42,6 +48,12 @@ GIVE_UP_AFTER = timedelta(hours=1)
 LEASE = timedelta(minutes=2)  # a claimed retry whose sender died is retried after this
 KEEP_DEAD = timedelta(days=7)
 BATCH = 20
+# "did the ambiguous attempt land?": what the thread (or channel) received from a while
+# before the reply was kept (the attempt and the client's own retries came first), page by
+# page, at most this many pages
+CHECK_MARGIN = timedelta(minutes=10)
+CHECK_PAGE = 200
+CHECK_PAGES = 10
 
 METADATA_EVENT = "hubs_reply"
 # slack_error() names of failures after which the post may have landed anyway
@@ -78,21 +90,26 @@ class Pending:
         return self.error is not None and self.error in AMBIGUOUS_ERRORS
 
 
-def already_posted(client: WebClient, message: dict[str, Any]) -> bool:
-    """Is a message with this one's metadata id already in its thread (or channel)?"""
+def already_posted(client: WebClient, message: dict[str, Any], since: datetime) -> bool:
+    """Is a message with this one's metadata id already in its thread (or channel), among
+    what arrived there since ``since`` (the first attempt), page by page? More pages than
+    :data:`CHECK_PAGES` raises :class:`TooManyPagesError`: the caller decides what unknown means."""
     reply = ((message.get("metadata") or {}).get("event_payload") or {}).get("reply")
     if not reply:
         return False
     channel, thread = message.get("channel"), message.get("thread_ts")
+    params: dict[str, Any] = {
+        "channel": channel,
+        "oldest": f"{(since - CHECK_MARGIN).timestamp():.6f}",
+        "include_all_metadata": True,
+        "limit": CHECK_PAGE,
+    }
     if thread:
-        found = client.conversations_replies(
-            channel=channel, ts=thread, include_all_metadata=True, limit=200
-        )
+        found = paged_messages(client.conversations_replies, CHECK_PAGES, ts=thread, **params)
     else:
-        found = client.conversations_history(channel=channel, include_all_metadata=True, limit=50)
+        found = paged_messages(client.conversations_history, CHECK_PAGES, **params)
     return any(
-        ((m.get("metadata") or {}).get("event_payload") or {}).get("reply") == reply
-        for m in found.get("messages") or []
+        ((m.get("metadata") or {}).get("event_payload") or {}).get("reply") == reply for m in found
     )
 
 
@@ -265,9 +282,12 @@ class Outbox:
         """Did the ambiguous attempt land? If Slack cannot tell us, post again: a possible
         duplicate is better than a lost answer."""
         try:
-            return already_posted(client, pending.message)
+            return already_posted(client, pending.message, pending.created_at)
         except (SlackApiError, OSError) as exc:
             log.info("cannot check the thread; posting again", extra={"error": slack_error(exc)})
+            return False
+        except TooManyPagesError:
+            log.info("thread too long to check; posting again", extra={"pages": CHECK_PAGES})
             return False
 
     def _settle(self, pending: Pending, status: str, error: str, when: datetime) -> None:

@@ -9,6 +9,7 @@ to report or record — never swallowed here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from slack_sdk import WebClient
@@ -89,3 +90,21 @@ def post_message(client: WebClient, **kwargs: Any) -> dict[str, Any]:
         kwargs.pop("blocks")
         response = client.chat_postMessage(**kwargs)
     return response.data  # type: ignore[return-value]
+
+
+class TooManyPagesError(Exception):
+    """More pages than the caller is willing to read: the answer is unknown."""
+
+
+def paged_messages(call: Callable[..., Any], pages: int, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every message ``conversations.history`` / ``conversations.replies`` (``call``) returns
+    for ``params``, following Slack's cursor page by page; :class:`TooManyPagesError` when more
+    than ``pages`` pages would be needed. Slack API errors propagate."""
+    cursor = None
+    for _ in range(pages):
+        response = call(**params, **({"cursor": cursor} if cursor else {}))
+        yield from response.get("messages") or []
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
+        if not response.get("has_more") or not cursor:
+            return
+    raise TooManyPagesError

@@ -124,6 +124,7 @@ def test_after_a_timeout_a_reply_that_landed_is_not_sent_twice(
     metadata id in the thread and does not post it again; one that did not land is posted."""
     outbox = outbox_for(settings, outbox_store)
     client = make_web_client(TOKEN, fake_slack.base_url)
+    fake_slack.now = datetime.now(UTC).timestamp()  # Slack stamps messages with its clock
     landed = {"channel": "C1", "thread_ts": "4.1", "text": "landed"}
     outbox.send(client, "T1", **landed)  # reaches Slack and carries its metadata id
     (first,) = fake_slack.calls_to("chat.postMessage")

@@ -194,6 +194,7 @@ def test_a_channel_message_that_timed_out_is_looked_for_in_the_channel(
     """No thread: the check reads the channel's history instead of a thread."""
     client = make_web_client(TOKEN, fake_slack.base_url)
     outbox = Outbox(store, lambda _team: client)
+    fake_slack.now = NOW.timestamp()  # Slack stamps the message when the attempt reaches it
     outbox.send(client, "T1", channel="C1", text="landed")
     (first,) = fake_slack.calls_to("chat.postMessage")
     message = {"channel": "C1", "text": "landed", "metadata": first.params["metadata"]}
@@ -313,3 +314,27 @@ def test_the_retry_loop_logs_a_database_outage_once_and_recovers(
     assert messages.count("outbox drain failed; trying again") == 2
     assert messages.count("outbox drain works again") == 2
     assert not loop.is_alive()
+
+
+def test_a_reply_buried_under_pages_of_thread_is_still_found(
+    store: Store, fake_slack: FakeSlack
+) -> None:
+    """A long thread: the check reads every page since the attempt (it read one page of 200,
+    oldest first, and posted the reply a second time)."""
+    client = make_web_client(TOKEN, fake_slack.base_url)
+    outbox = Outbox(store, lambda _team: client)
+    fake_slack.now = (NOW - timedelta(hours=1)).timestamp()
+    for n in range(300):  # an hour of discussion before our reply
+        fake_slack.now += 1
+        client.chat_postMessage(channel="C1", thread_ts="7.1", text=f"reply {n}")
+    fake_slack.now = NOW.timestamp()
+    outbox.send(client, "T1", channel="C1", thread_ts="7.1", text="ours")
+    for n in range(250):  # and the thread went on after it
+        fake_slack.now += 1
+        client.chat_postMessage(channel="C1", thread_ts="7.1", text=f"later {n}")
+    ours = next(c for c in fake_slack.calls_to("chat.postMessage") if c.params["text"] == "ours")
+    message = {"channel": "C1", "thread_ts": "7.1", "text": "ours"}
+    outbox.enqueue("T1", {**message, "metadata": ours.params["metadata"]}, "TimeoutError", NOW)
+    assert outbox.drain(NOW + timedelta(seconds=5)) == 1
+    texts = [c.params["text"] for c in fake_slack.calls_to("chat.postMessage")]
+    assert texts.count("ours") == 1  # found: not posted again
