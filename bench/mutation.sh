@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 # Module -> the mutants it means. For the digest, the claim/retry/bag logic (Digest's
 # methods but its constructors), not the cron parsing or the history listing.
 declare -A TARGETS=(
-  [bot.digest.pool]="bot.digest.pool.xǁDigestǁtick__mutmut_* bot.digest.pool.xǁDigestǁpost_now__mutmut_* bot.digest.pool.xǁDigestǁ_retryable__mutmut_* bot.digest.pool.xǁDigestǁ_already_posted__mutmut_* bot.digest.pool.xǁDigestǁ_post__mutmut_* bot.digest.pool.xǁDigestǁ_item_for__mutmut_* bot.digest.pool.xǁDigestǁnext_item__mutmut_* bot.digest.pool.xǁDigestǁ_sync_bag__mutmut_* bot.digest.pool.xǁDigestǁ_fresh_order__mutmut_* bot.digest.pool.xǁDigestǁdue_time__mutmut_*"
+  [bot.digest.pool]="bot.digest.pool.xǁDigestǁtick__mutmut_* bot.digest.pool.xǁDigestǁpost_now__mutmut_* bot.digest.pool.xǁDigestǁ_retryable__mutmut_* bot.digest.pool.xǁDigestǁ_already_posted__mutmut_* bot.digest.pool.xǁDigestǁ_post__mutmut_* bot.digest.pool.xǁDigestǁ_item_for__mutmut_* bot.digest.pool.xǁDigestǁpeek__mutmut_* bot.digest.pool.xǁDigestǁ_draw__mutmut_* bot.digest.pool.xǁDigestǁ_plan__mutmut_* bot.digest.pool.xǁDigestǁ_fresh_order__mutmut_* bot.digest.pool.xǁDigestǁdue_time__mutmut_*"
   [bot.slack.outbox]="bot.slack.outbox.*"
   [bot.store.runs]="bot.store.runs.*"
   [bot.store.bag]="bot.store.bag.*"
