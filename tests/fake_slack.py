@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from slack_sdk.oauth.installation_store import Installation
+
 
 @dataclass(frozen=True)
 class Call:
@@ -145,14 +147,7 @@ class FakeSlack:
                 path = urlsplit(self.path).path
                 method = path.removeprefix("/api/") if path.startswith("/api/") else "response_url"
                 status, headers, body = fake._respond(method, params, dict(self.headers))
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, status, headers, body)
 
             def log_message(self, *_args: Any) -> None:
                 pass
@@ -280,9 +275,35 @@ def page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, An
     return answer
 
 
+def send_json(
+    handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: Any
+) -> None:
+    """Answer a request as Slack's Web API does: JSON with its length, extra ``headers``."""
+    payload = json.dumps(body).encode()
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
 def workspace_token(team: str) -> str:
     """The bot token the fake's OAuth hands a workspace: one per team, easy to assert on."""
     return f"xoxb-{team}-bot"
+
+
+def installation(team: str) -> Installation:
+    """What installing the app in ``team`` stores (multi-workspace mode), with its token."""
+    return Installation(
+        app_id="A1",
+        user_id="U0ADMIN",
+        team_id=team,
+        bot_token=workspace_token(team),
+        bot_id="BBOT",
+        bot_user_id="UBOT",
+    )
 
 
 def token_team(authorization: str) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
-from slack_sdk.oauth.installation_store import Installation
 
 from bot.cli import main
 from bot.digest.clock import schedule_digest
@@ -24,7 +23,7 @@ from bot.slack_api.installations import installation_store
 from bot.store import Store, metadata
 from tests.concurrency import eventually
 from tests.digest.conftest import CHANNEL, MakeDigest
-from tests.fake_slack import FakeSlack, workspace_token
+from tests.fake_slack import FakeSlack, installation, workspace_token
 from tests.net import free_port
 
 
@@ -195,16 +194,7 @@ def test_post_now_in_multi_workspace_mode_uses_that_workspaces_token(
     monkeypatch.setenv("SLACK_CLIENT_SECRET", "secret")
     settings = load_settings()
     store = Store.connect(settings.effective_database_url)
-    installation_store(settings, store).save(
-        Installation(
-            app_id="A1",
-            user_id="U0ADMIN",
-            team_id="T2",
-            bot_token=workspace_token("T2"),
-            bot_id="BBOT",
-            bot_user_id="UBOT",
-        )
-    )
+    installation_store(settings, store).save(installation("T2"))
     store.set_digest_channel("T2", "CT2", "U0ADMIN")
 
     assert main(["digest", "--post-now", "--channel", "CT2"]) == 0

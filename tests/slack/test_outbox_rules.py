@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 from slack_sdk.errors import SlackApiError
-from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.web import SlackResponse
 from sqlalchemy import create_engine
 
@@ -24,7 +23,7 @@ from bot.slack_api.client import make_web_client
 from bot.slack_api.installations import installation_store
 from bot.store import Store, as_utc
 from bot.store import outbox as outbox_table
-from tests.fake_slack import FakeSlack, workspace_token
+from tests.fake_slack import FakeSlack, installation, workspace_token
 from tests.slack.conftest import TOKEN
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -228,16 +227,7 @@ def test_each_workspace_is_sent_with_its_own_token_and_an_uninstalled_one_not_at
     store: Store, settings: Settings, fake_slack: FakeSlack
 ) -> None:
     multi = replace(settings, slack_bot_token=None, slack_client_id="1.2", slack_client_secret="s")
-    installation_store(multi, store).save(
-        Installation(
-            app_id="A1",
-            user_id="U0ADMIN",
-            team_id="T2",
-            bot_token=workspace_token("T2"),
-            bot_id="BBOT",
-            bot_user_id="UBOT",
-        )
-    )
+    installation_store(multi, store).save(installation("T2"))
     outbox = Outbox.from_settings(multi, store, retry_base=timedelta(seconds=3))
     assert outbox.retry_base == timedelta(seconds=3)
     outbox.enqueue("T2", {"channel": "C2", "text": "to T2"}, "ratelimited", NOW)

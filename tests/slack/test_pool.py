@@ -3,7 +3,6 @@ closes them, and the retry handlers see what they saw with urllib."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 
 from bot.slack_api.client import make_web_client, retry_handlers
 from bot.slack_api.pool import POOL, PooledWebClient, PooledWebhookClient
+from tests.fake_slack import send_json
 from tests.net import free_port
 
 
@@ -45,14 +45,7 @@ class KeepAliveSlack:
                 status, headers, body = (
                     fake.script.pop(0) if fake.script else (200, {}, {"ok": True})
                 )
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, status, headers, body)
                 if fake.close_after_each:  # the server drops the idle connection right after
                     self.close_connection = True
 
