@@ -100,10 +100,9 @@ class Index:
             if embedder is not None and self.sections
             else None
         )
-        self._build_documents()
-        self._playbooks = PlaybookScorer(corpus.playbooks, self._section_docs, self._idf)
+        docs, surface, term_counts = self._build_documents()
+        self._playbooks = PlaybookScorer(corpus.playbooks, docs, self._idf)
         self._doc_playbook = self._playbooks.doc_playbook
-        del self._section_docs
         self._phrases = PhraseTable.for_headings([s.heading for s in self.sections], aliases, cues)
         heading_ids = {h: i for i, h in enumerate(self._phrases.headings)}  # folded already
         self._doc_heading = np.array(
@@ -122,19 +121,14 @@ class Index:
         # offered after a miss when nothing is nearer: the same for every question
         usual_order = np.lexsort((np.arange(len(self.sections)), self._heading_preference))
         self._defaults = tuple(self.sections[int(i)] for i in usual_order[:3])
-        surface, self._surface = self._surface, set()
         for phrase in self._phrases.phrases:
             surface.update(phrase.split())
         english = load_english()
         surfaces: dict[str, set[str]] = {}
         for word in surface:
             surfaces.setdefault(stem(word), set()).add(word)
-        self._domain = english.domain_weights(self._term_counts, surfaces)
-        self._specificity = {
-            t: min(1.0, max(SPECIFICITY_FLOOR, d / DOMAIN_FULL)) for t, d in self._domain.items()
-        }
+        self._domain = english.domain_weights(term_counts, surfaces)
         self._english = english
-        del self._term_counts
         self._speller = Speller(
             surface,
             corpus_stems=set(self._idf),
@@ -150,22 +144,22 @@ class Index:
 
     # ------------------------------------------------------------------ build
 
-    def _build_documents(self) -> None:
+    def _build_documents(self) -> tuple[list[list[str]], set[str], Counter[str]]:
         """One tokenizer pass over the corpus: each item's words give its terms (for picking
         the items to quote), the section's document is its title, its heading (twice) and
-        its items' terms, and the words as written feed typo correction."""
+        its items' terms. Returns (the section documents, the words as written — for typo
+        correction —, each term's count in the corpus)."""
         docs: list[list[str]] = []
         self._item_terms: list[list[tuple[str, ...]]] = []
         stems: dict[str, str] = {}  # word → stem, without a call per word
-        self._surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
+        surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
         for section in self.sections:
-            head = words(f"{section.playbook_title} {section.heading}")
-            self._surface.update(head)
+            surface.update(words(f"{section.playbook_title} {section.heading}"))
             doc = terms(section.playbook_title) + terms(section.heading) * 2
             per_item: list[tuple[str, ...]] = []
             for item in section.items:
                 item_words = words(searchable_text(item))
-                self._surface.update(item_words)
+                surface.update(item_words)
                 item_terms = tuple(
                     stems.get(w) or stems.setdefault(w, stem(w))
                     for w in item_words
@@ -178,14 +172,14 @@ class Index:
         self._bm25 = bm25.build(docs)
         self._n_docs = len(docs)
         df: Counter[str] = Counter()
-        self._term_counts: Counter[str] = Counter()
+        term_counts: Counter[str] = Counter()
         for doc in docs:
             df.update(set(doc))
-            self._term_counts.update(doc)
+            term_counts.update(doc)
         n = max(self._n_docs, 1)
         self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         self._idf_unknown = math.log(1 + (n + 0.5) / 0.5)
-        self._section_docs = docs
+        return docs, surface, term_counts
 
     # ------------------------------------------------------------------ query
 
@@ -200,7 +194,7 @@ class Index:
             return SearchResponse(
                 query,
                 (),
-                suggestions=self._default_suggestions(),
+                suggestions=self._defaults,
                 notice="empty" if not query else "no words I can search for",
             )
         if len(all_words) > MAX_QUERY_WORDS:
@@ -251,7 +245,7 @@ class Index:
                 query,
                 (),
                 corrections_t,
-                suggestions=self._default_suggestions(),
+                suggestions=self._defaults,
                 notice=notice or "only common words: add what the question is about",
             )
 
@@ -358,7 +352,8 @@ class Index:
         weights = {}
         for t in topic:
             if t in self._idf:
-                weights[t] = self._idf[t] * self._specificity[t]
+                specific = min(1.0, max(SPECIFICITY_FLOOR, self._domain[t] / DOMAIN_FULL))
+                weights[t] = self._idf[t] * specific
             else:
                 weights[t] = self._idf_unknown * (EVERYDAY_UNKNOWN_WEIGHT if t in everyday else 1.0)
         return weights
@@ -417,9 +412,6 @@ class Index:
             if section not in picks:
                 picks.append(section)
         return tuple(picks)
-
-    def _default_suggestions(self) -> tuple[Section, ...]:
-        return self._defaults
 
 
 def best_first(score: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
