@@ -8,7 +8,9 @@ of every YAML type, JSON/TOML/YAML front matter delimiters, Markdown punctuation
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -16,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.corpus import load_corpus
+from bot.corpus.front_matter import _load_yaml, _NoAliasLoader
 
 GOOD = "---\ntitle: Good Playbook\n---\n\n## Key things to know\n\n- fine\n"
 FUZZ = settings(
@@ -111,3 +114,21 @@ def test_arbitrary_bytes_are_a_problem_of_their_file(data: bytes) -> None:
         corpus = load_corpus([root])
         assert "Good Playbook" in [p.title for p in corpus.playbooks]
         assert all(problem.path.name == "bytes.md" for problem in corpus.problems)
+
+
+def _read(load: Callable[[str], object], source: str) -> str:
+    """What a loader makes of ``source``, as comparable text (NaN is not equal to itself)."""
+    try:
+        return repr(load(source))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return f"refused: {getattr(exc, 'problem', None)} at {mark and mark.line}"
+
+
+@FUZZ
+@given(st.one_of(structured_front, raw_front))
+def test_libyaml_and_the_python_loader_read_front_matter_alike(source: str) -> None:
+    """The fast path (libyaml) may only change speed: the same mapping, or the same refusal
+    on the same line."""
+    slow = partial(yaml.load, Loader=_NoAliasLoader)
+    assert _read(_load_yaml, source) == _read(slow, source)
