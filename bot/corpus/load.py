@@ -20,6 +20,7 @@ from bot.corpus.front_matter import FrontMatterError
 from bot.corpus.lint import parse_cost_problem
 from bot.corpus.markdown import SectionContext, SectionParser, first_h1, parse_tokens, slugify
 from bot.corpus.model import Corpus, Playbook, Problem, Severity
+from bot.corpus.parallel import BATCH_FILES, ParallelParser, Parsed
 
 log = logging.getLogger(__name__)
 
@@ -138,14 +139,19 @@ def iter_corpus_files(locations: Sequence[Path]) -> Iterator[Path]:
 
 
 def load_corpus(
-    directories: Sequence[Path], previous: Corpus | None = None, cache: ParseCache | None = None
+    directories: Sequence[Path],
+    previous: Corpus | None = None,
+    cache: ParseCache | None = None,
+    workers: int | None = None,
 ) -> Corpus:
     """Load every playbook below the directories; broken files are reported and skipped.
 
     On a reload, pass the corpus being replaced as ``previous``: a file that no longer parses
     keeps its last good version instead of vanishing mid-edit. With a ``cache``, a file whose
-    bytes were parsed before is not parsed again. Problems are returned, not logged: the
-    caller decides whether they are lines to print or log records."""
+    bytes were parsed before is not parsed again. Files to parse are spread over ``workers``
+    processes (default: one per core when there are enough of them; 1: in-process). Problems
+    are returned, not logged: the caller decides whether they are lines to print or log
+    records."""
     playbooks: list[Playbook] = []
     problems: list[Problem] = []
     titles: dict[str, Path] = {}
@@ -155,8 +161,9 @@ def load_corpus(
         if missing not in existing:
             problems.append(Problem(missing, 0, "corpus directory does not exist"))
     kept: set[str] = set()
-    for path in iter_corpus_files(existing):
-        playbook, found = _parse(path, cache, kept)
+    paths = list(iter_corpus_files(existing))
+    parsed = _parse_files(paths, cache, kept, workers)
+    for path, (playbook, found) in zip(paths, parsed, strict=True):
         problems.extend(found)
         if playbook is None and path in last_good:
             playbook = last_good[path]
@@ -184,27 +191,50 @@ def load_corpus(
     return Corpus(tuple(_unique_slugs(playbooks)), tuple(problems), tuple(directories))
 
 
-def _parse(
-    path: Path, cache: ParseCache | None, kept: set[str]
-) -> tuple[Playbook | None, Sequence[Problem]]:
-    """One file, through the cache when there is one: keyed by the bytes read here, which
-    are the bytes parsed (an edit between two reads cannot file one version under the
-    other's key)."""
-    if cache is None:
-        return parse_playbook(path)
+def _parse_files(
+    paths: Sequence[Path], cache: ParseCache | None, kept: set[str], workers: int | None
+) -> list[Parsed]:
+    """Each file's parse, in order: from the cache when its bytes were parsed before, the
+    rest in batches on the parse workers (only a batch's bytes are held at once). A cached
+    file is keyed by the bytes read here, which are the bytes parsed (an edit between two
+    reads cannot file one version under the other's key)."""
+    parsed: list[Parsed] = []
+    pending: list[tuple[int, Path, bytes | None, str | None]] = []
+    with ParallelParser(parse_playbook, workers) as parser:
+
+        def flush() -> None:
+            jobs = [(path, raw) for _, path, raw, _ in pending]
+            for (position, _, _, key), found in zip(pending, parser.parse(jobs), strict=True):
+                parsed[position] = found
+                if cache is not None and key is not None:
+                    cache.put(key, found)
+            pending.clear()
+
+        for path in paths:
+            raw = _bytes_to_key(path) if cache is not None else None
+            key = cache.key(path, raw) if cache is not None and raw is not None else None
+            found = None
+            if cache is not None and key is not None:
+                kept.add(key)
+                found = cache.get(key)
+            parsed.append(found or (None, ()))
+            if found is None:
+                pending.append((len(parsed) - 1, path, raw, key))
+                if len(pending) == BATCH_FILES:
+                    flush()
+        flush()
+    return parsed
+
+
+def _bytes_to_key(path: Path) -> bytes | None:
+    """The bytes a cache key is made of; None when the file is too large or unreadable (its
+    parse reports that, uncached)."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            return parse_playbook(path)
-        raw = path.read_bytes()
+            return None
+        return path.read_bytes()
     except OSError:
-        return parse_playbook(path)  # reports the error against the file
-    key = cache.key(path, raw)
-    kept.add(key)
-    found = cache.get(key)
-    if found is None:
-        found = parse_playbook(path, raw)
-        cache.put(key, found)
-    return found
+        return None
 
 
 def _existing(directories: Sequence[Path]) -> list[Path]:

@@ -1,0 +1,103 @@
+"""Parse many playbook files on every core the process may use.
+
+markdown-it and PyYAML are pure Python (several milliseconds a file), so a first load of a
+large corpus is CPU-bound in one core while the others idle. Files are independent, so the
+misses of a load are parsed in worker processes, in batches (bounded memory: a batch's bytes,
+never the whole corpus's) and in order. Small loads stay in-process: starting workers costs
+more than a few dozen files take.
+
+Workers are *spawned*, not forked: the caller may be gunicorn's master or a process with
+threads (the file watcher, the Git follower), which a fork would copy mid-lock; and nothing
+lingers once the load is done (a forkserver would keep a process alive for the rest of the
+master's life). If the workers cannot start or die, the batch is parsed in-process: a load
+never fails because of the pool. As with any spawned worker, a script that loads a corpus at
+import time needs the usual ``if __name__ == "__main__":`` guard (or ``workers=1``).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from types import TracebackType
+
+from bot.corpus.model import Playbook, Problem
+
+log = logging.getLogger(__name__)
+
+Job = tuple[Path, bytes | None]  # a file, and its bytes when they were read already
+Parsed = tuple[Playbook | None, Sequence[Problem]]
+Parse = Callable[[Path, bytes | None], Parsed]
+
+MIN_FILES_PER_WORKER = 48  # below this a worker's start (~0.3 s of imports) is not repaid
+MAX_WORKERS = 8
+BATCH_FILES = 512  # at most this many files' bytes held at once
+
+
+def worker_count(files: int, requested: int | None = None) -> int:
+    """Workers for ``files`` misses: ``requested`` when given (0 or 1: in-process), else one
+    per usable core, no more than the files can keep busy."""
+    if requested is not None:
+        return max(requested, 1)
+    if multiprocessing.parent_process() is not None:
+        return 1  # a worker itself (or a script without a __main__ guard re-run in one)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_WORKERS, files // MIN_FILES_PER_WORKER))
+
+
+class ParallelParser:
+    """``parse(jobs)`` returns ``parse_one``'s result for each job, in order; with one worker
+    it runs in-process. Use as a context manager so the workers stop with the load."""
+
+    def __init__(self, parse_one: Parse, workers: int | None = None) -> None:
+        self._parse_one = parse_one  # a module-level function: workers import it by name
+        self._requested = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_size = 0
+
+    def __enter__(self) -> ParallelParser:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def parse(self, jobs: Sequence[Job]) -> list[Parsed]:
+        """Workers start at the first batch large enough to repay them (a reload of three
+        edited files stays in-process) and serve the batches after it."""
+        workers = self._pool_size or worker_count(len(jobs), self._requested)
+        if workers > 1 and len(jobs) > 1:
+            try:
+                return self._in_workers(jobs, workers)
+            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                log.warning(
+                    "parse workers failed; parsing in-process instead",
+                    extra={"error": str(exc), "files": len(jobs)},
+                )
+                self.close()
+                self._requested = 1
+        return [self._parse_one(path, raw) for path, raw in jobs]
+
+    def _in_workers(self, jobs: Sequence[Job], workers: int) -> list[Parsed]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn")
+            )
+            self._pool_size = workers
+        chunk = max(1, min(16, len(jobs) // (workers * 4)))
+        paths = [path for path, _ in jobs]
+        raws = [raw for _, raw in jobs]
+        return list(self._pool.map(self._parse_one, paths, raws, chunksize=chunk))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool, self._pool_size = None, 0

@@ -1,0 +1,89 @@
+"""Parsing on several processes changes only how fast a corpus loads: the same playbooks in
+the same order, the same problems against the same lines, the cache filled the same way, and
+a pool that cannot work falls back to parsing in-process instead of failing the load."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import load_corpus, parse_playbook
+from bot.corpus.cache import ParseCache
+from bot.corpus.parallel import MIN_FILES_PER_WORKER, ParallelParser, Parsed, worker_count
+from tests.hostile import HOSTILE
+
+
+def write_corpus(root: Path, files: int) -> Path:
+    """``files`` playbooks (two of them broken) plus one file of each hostile kind."""
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(files):
+        (root / f"p{n:03}.md").write_text(
+            f"---\ntitle: Playbook {n}\n---\n\n## Potential pitfalls\n\n- pitfall number {n}\n"
+            f"\n## Case study\n\nA [source](https://example.org/{n}) and a second paragraph.\n"
+        )
+    (root / "p005.md").write_text("---\ntitle: [unclosed\n---\n\n## S\n\n- x\n")
+    (root / "p011.md").write_text("---\ntitle: No Sections\n---\n\nJust text.\n")
+    for hostile in HOSTILE:
+        (root / hostile.name).write_text(hostile.content)
+    return root
+
+
+def summary(corpus_dir: Path, **load: object) -> tuple[object, ...]:
+    corpus = load_corpus([corpus_dir], **load)  # type: ignore[arg-type]
+    return (
+        [(p.path.name, p.title, [s.heading for s in p.sections]) for p in corpus.playbooks],
+        sorted((p.path.name, p.line, p.message, p.severity) for p in corpus.problems),
+    )
+
+
+def test_parsing_on_workers_gives_the_corpus_parsing_in_process_gives(tmp_path: Path) -> None:
+    corpus_dir = write_corpus(tmp_path / "corpus", 40)
+    in_process = summary(corpus_dir, workers=1)
+    assert summary(corpus_dir, workers=2) == in_process
+    playbooks, problems = in_process
+    served = {name for name, _, _ in playbooks}  # type: ignore[attr-defined]
+    assert {f"p{n:03}.md" for n in range(40)} - served == {"p005.md", "p011.md"}
+    assert ("p005.md", 3) in {(name, line) for name, line, *_ in problems}  # type: ignore[attr-defined]
+
+
+def test_the_cache_keeps_what_the_workers_parsed(tmp_path: Path) -> None:
+    corpus_dir = write_corpus(tmp_path / "corpus", 30)
+    cache = ParseCache(tmp_path / "parsed")
+    first = summary(corpus_dir, cache=cache, workers=2)
+    assert cache.misses == len(list(corpus_dir.glob("*.md")))
+    restarted = ParseCache(tmp_path / "parsed")  # a new process: the copy on disk
+    assert summary(corpus_dir, cache=restarted, workers=2) == first
+    assert restarted.misses == 0
+
+
+def test_a_reload_of_a_few_files_stays_in_process() -> None:
+    assert worker_count(3) == 1
+    assert worker_count(MIN_FILES_PER_WORKER - 1) == 1
+    assert worker_count(5, requested=0) == 1
+    assert worker_count(5, requested=3) == 3
+    cores = len(os.sched_getaffinity(0))
+    assert worker_count(MIN_FILES_PER_WORKER * 100) == min(cores, 8)
+
+
+def dies_in_a_worker(path: Path, raw: bytes | None) -> Parsed:
+    """A parse that kills any worker process running it (the OOM killer, a segfault)."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(1)
+    return parse_playbook(path, raw)
+
+
+def test_workers_that_die_leave_the_load_to_finish_in_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    corpus_dir = write_corpus(tmp_path / "corpus", 10)
+    jobs = [(path, None) for path in sorted(corpus_dir.glob("p*.md"))]
+    with ParallelParser(dies_in_a_worker, workers=2) as parser:
+        parsed = parser.parse(jobs)
+        again = parser.parse(jobs)  # the broken pool is not tried again
+    assert [playbook for playbook, _ in parsed] == [parse_playbook(p)[0] for p, _ in jobs]
+    assert [p for p, _ in again] == [p for p, _ in parsed]
+    failures = [r for r in caplog.records if r.getMessage().startswith("parse workers failed")]
+    assert len(failures) == 1
