@@ -28,8 +28,9 @@ Report = Callable[[int, str, Severity], None]
 
 def slugify(text: str) -> str:
     """GitHub-style anchor: lower-case, punctuation dropped, spaces to hyphens."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # ASCII has nothing to decompose (most headings and items)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub(r"[^\w\s-]", "", text.casefold())
     return re.sub(r"[\s_]+", "-", text).strip("-")
 
