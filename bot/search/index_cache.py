@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.bulk import collector_paused
 from bot.corpus import iter_corpus_files, load_corpus, require_playbooks
 from bot.corpus.cache import ParseCache, dump_atomically
 from bot.search.index import Index
@@ -105,6 +106,21 @@ def cached_or_built(
     """(the index, whether it came from ``index_cache``): loaded when nothing it is built
     from changed, else built (parsing only files ``parse_cache`` has not seen) and stored.
     No playbooks at all raises :class:`~bot.corpus.NoPlaybooksError`."""
+    with collector_paused():
+        index, cached = _load_or_build(
+            directories, aliases, cues, embedder, parse_cache, index_cache
+        )
+    return index, cached
+
+
+def _load_or_build(
+    directories: Sequence[Path],
+    aliases: Mapping[str, Sequence[str]] | None,
+    cues: Mapping[str, Sequence[str]] | None,
+    embedder: Embedder | None,
+    parse_cache: ParseCache,
+    index_cache: IndexCache | None,
+) -> tuple[Index, bool]:
     started = time.perf_counter()
     fingerprint = None
     if index_cache is not None and embedder is None:

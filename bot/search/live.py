@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.bulk import collector_paused
 from bot.corpus import Corpus, load_corpus, log_problems
 from bot.corpus.cache import ParseCache
 from bot.search import Index, SearchResponse
@@ -71,10 +72,16 @@ class LiveIndex:
         """Re-read the corpus and swap in a new index (one reload at a time)."""
         with self._reload_lock:
             started = time.perf_counter()
-            loaded = load_corpus(self.directories, self._index.corpus, self._cache)
+            with collector_paused():
+                loaded = load_corpus(self.directories, self._index.corpus, self._cache)
+                fresh = (
+                    Index(loaded, self._aliases, self._cues, self._embedder)
+                    if loaded.playbooks
+                    else None
+                )
             log_problems(loaded)
-            if loaded.playbooks:
-                self._index = Index(loaded, self._aliases, self._cues, self._embedder)
+            if fresh is not None:
+                self._index = fresh
             else:
                 log.error(
                     "reload found no playbooks; still serving the previous corpus",

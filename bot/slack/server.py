@@ -29,6 +29,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.bulk import freeze_before_fork
 from bot.corpus import Corpus
 from bot.search.index_cache import inputs_from
 from bot.search.live import LiveIndex
@@ -204,6 +205,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # first; each worker then follows the repository for its own copy of the index.
     follower = git_follower(settings)
     index = follower.index if follower is not None and follower.index else live_index(settings)
+    freeze_before_fork()
     port = args.port or settings.port
     created_metrics_dir = None
     master_pid = os.getpid()
@@ -235,7 +237,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             # SIGHUP: the master re-reads the corpus (changed files only) before it forks the
             # new workers, which then start on the fresh index
             # (from Git: pulls first)
-            self.cfg.set("on_reload", lambda _arbiter: _reload(index, follower))
+            self.cfg.set("on_reload", lambda _arbiter: _reload_before_fork(index, follower))
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, watcher, outbox
             app, store, served = build_runtime(settings, index=index, follower=follower)
@@ -267,6 +269,13 @@ def _reload(index: LiveIndex, follower: GitFollower | None) -> None:
         follower.sync(reason="sighup")
     else:
         index.reload()
+
+
+def _reload_before_fork(index: LiveIndex, follower: GitFollower | None) -> None:
+    """gunicorn's SIGHUP, in the master: the new workers share the fresh index as the first
+    ones did."""
+    _reload(index, follower)
+    freeze_before_fork()
 
 
 def _forget_worker_metrics(_server: object, worker: object) -> None:

@@ -1,0 +1,36 @@
+"""Building large object graphs without the cyclic garbage collector in the way.
+
+Loading a corpus, building its index and unpickling a cached one each create hundreds of
+thousands of objects, none of them in a reference cycle. CPython's collector runs every few
+hundred allocations and walks every tracked object each time a generation fills: at 1,000
+playbooks, half of unpickling the index cache is the collector finding nothing (0.56 s against
+0.28 s paused). It is paused for such a build, and the result frozen before gunicorn forks its
+workers, so the collector never writes to those objects' pages and the workers keep sharing
+them copy-on-write.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The collector off for the block, back on after it if it was on before (nested and
+    concurrent blocks leave it as they found it, at worst on a little early)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def freeze_before_fork() -> None:
+    """Move everything alive now out of the collector's sight (gunicorn's master, with the
+    index built, right before it forks workers)."""
+    gc.collect()
+    gc.freeze()
