@@ -28,6 +28,12 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 COMMON_RANK = 20_000  # words this frequent are real words, never typos
+# A word the playbooks use once is weak evidence that they are about it: its count is
+# discounted (absolute discounting, as in Kneser-Ney smoothing), so "holiday", used once,
+# no longer looks specific to a ten-playbook corpus while "grant", used 200 times, barely
+# changes. Tuned on the dev questions only: off-topic answered 25 % -> 20 %, top-1 unchanged.
+EVIDENCE_DISCOUNT = 0.5
+MIN_EVIDENCE = 0.05  # keeps the logarithm finite for a count at or under the discount
 DOMAIN_MIN = 2.0  # log ratio: a term at least e^2 ≈ 7x more frequent in the corpus
 
 
@@ -82,7 +88,9 @@ class EnglishFrequencies:
             per_form = self._counts_of(forms).reshape(-1, 2).max(axis=1)
             np.add.at(english, np.array(owners[::2], dtype=np.int64), per_form)
         corpus = np.fromiter(corpus_counts.values(), dtype=np.float64, count=len(terms))
-        ratio = (corpus / max(corpus.sum(), 1.0)) / ((english + 1) / max(self.total, 1))
+        total = max(corpus.sum(), 1.0)
+        seen = np.maximum(corpus - EVIDENCE_DISCOUNT, MIN_EVIDENCE)
+        ratio = (seen / total) / ((english + 1) / max(self.total, 1))
         return dict(zip(terms, np.log(ratio).tolist(), strict=True))
 
     def _counts_of(self, forms: list[str]) -> np.ndarray:
