@@ -16,9 +16,11 @@ from pathlib import Path
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from bot.corpus import load_corpus
 from bot.corpus.front_matter import _load_yaml, _NoAliasLoader
+from bot.corpus.markdown import normalize_link
 
 GOOD = "---\ntitle: Good Playbook\n---\n\n## Key things to know\n\n- fine\n"
 FUZZ = settings(
@@ -132,3 +134,20 @@ def test_libyaml_and_the_python_loader_read_front_matter_alike(source: str) -> N
     on the same line."""
     slow = partial(yaml.load, Loader=_NoAliasLoader)
     assert _read(_load_yaml, source) == _read(slow, source)
+
+
+plain_urls = st.builds(
+    "{}{}{}{}{}".format,
+    st.sampled_from(["http://", "https://", "HTTPS://", "mailto:", "//", ""]),
+    st.text("abcXYZ019.-@[]:", max_size=14),
+    st.sampled_from(["", ":80", ":", "::1"]),
+    st.sampled_from(["", "/", "?", "#"]),
+    st.text("aZ09;/?:@&=+$,-_.!~*'()#%[] é<>", max_size=24),
+)
+
+
+@FUZZ
+@given(plain_urls)
+def test_skipping_link_normalisation_changes_no_link(url: str) -> None:
+    """The shortcut may only skip work: every address comes out as markdown-it makes it."""
+    assert normalize_link(url) == MarkdownIt("commonmark").normalizeLink(url)

@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from bot.corpus import load_corpus, parse_playbook
 from bot.corpus.cache import ParseCache
-from bot.corpus.parallel import MIN_FILES_PER_WORKER, ParallelParser, Parsed, worker_count
+from bot.corpus.parallel import (
+    MIN_FILES_PER_WORKER,
+    ParallelParser,
+    Parsed,
+    _start_method,
+    worker_count,
+)
 from tests.hostile import HOSTILE
 
 
@@ -47,6 +54,25 @@ def test_parsing_on_workers_gives_the_corpus_parsing_in_process_gives(tmp_path: 
     served = {name for name, _, _ in playbooks}  # type: ignore[attr-defined]
     assert {f"p{n:03}.md" for n in range(40)} - served == {"p005.md", "p011.md"}
     assert ("p005.md", 3) in {(name, line) for name, line, *_ in problems}  # type: ignore[attr-defined]
+
+
+def test_a_load_beside_other_threads_spawns_its_workers_and_gets_the_same_corpus(
+    tmp_path: Path,
+) -> None:
+    """The reload path: the watcher and request threads run, so the workers are spawned."""
+    corpus_dir = write_corpus(tmp_path / "corpus", 20)
+    methods: list[str] = []
+    found: list[tuple[object, ...]] = []
+
+    def reload() -> None:
+        methods.append(_start_method().get_start_method())
+        found.append(summary(corpus_dir, workers=2))
+
+    thread = threading.Thread(target=reload)
+    thread.start()
+    thread.join()
+    assert methods == ["spawn"]
+    assert found == [summary(corpus_dir, workers=1)]
 
 
 def test_the_cache_keeps_what_the_workers_parsed(tmp_path: Path) -> None:

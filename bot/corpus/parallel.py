@@ -6,12 +6,14 @@ misses of a load are parsed in worker processes, in batches (bounded memory: a b
 never the whole corpus's) and in order. Small loads stay in-process: starting workers costs
 more than a few dozen files take.
 
-Workers are *spawned*, not forked: the caller may be gunicorn's master or a process with
-threads (the file watcher, the Git follower), which a fork would copy mid-lock; and nothing
-lingers once the load is done (a forkserver would keep a process alive for the rest of the
-master's life). If the workers cannot start or die, the batch is parsed in-process: a load
-never fails because of the pool. As with any spawned worker, a script that loads a corpus at
-import time needs the usual ``if __name__ == "__main__":`` guard (or ``workers=1``).
+Workers are forked when this process runs no other thread (the command line, gunicorn's
+master at start): nothing is re-imported and no script is re-run. With other threads running
+(a reload beside the file watcher and the request threads) they are *spawned* instead, since a
+fork would copy another thread's locks mid-use. Either way nothing lingers once the load is
+done. If the workers cannot start or die, the batch is parsed in-process: a load never fails
+because of the pool. A spawned worker imports the main module, so a script that loads a
+corpus at import time while running threads needs the usual ``if __name__ == "__main__":``
+guard (or ``workers=1``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -47,6 +50,13 @@ def worker_count(files: int, requested: int | None = None) -> int:
         return 1  # a worker itself (or a script without a __main__ guard re-run in one)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(cores or 1, MAX_WORKERS, files // MIN_FILES_PER_WORKER))
+
+
+def _start_method() -> multiprocessing.context.BaseContext:
+    alone = threading.active_count() == 1
+    if alone and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 class ParallelParser:
@@ -88,9 +98,7 @@ class ParallelParser:
 
     def _in_workers(self, jobs: Sequence[Job], workers: int) -> list[Parsed]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            self._pool = ProcessPoolExecutor(workers, mp_context=_start_method())
             self._pool_size = workers
         chunk = max(1, min(16, len(jobs) // (workers * 4)))
         paths = [path for path, _ in jobs]
