@@ -22,6 +22,18 @@ def build(docs: list[list[str]]) -> bm25s.BM25:
     return model
 
 
+def postings(model: bm25s.BM25, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """The documents holding ``term`` and their BM25 scores for it: one column of the index's
+    precomputed score matrix. bm25s's own ``get_scores`` adds columns into a dense vector with
+    ``np.add.at``, ~0.8 ms a term at 60,000 sections; one term's column needs no adding."""
+    matrix = model.scores
+    column = model.vocab_dict[term]
+    start, end = int(matrix["indptr"][column]), int(matrix["indptr"][column + 1])
+    scores = matrix["data"][start:end].astype(np.float64)
+    held = scores > 0
+    return matrix["indices"][start:end][held], scores[held]
+
+
 def match(
     model: bm25s.BM25,
     n_docs: int,
@@ -42,10 +54,11 @@ def match(
         idf_total += weight
         if term not in known:
             continue
-        vector = model.get_scores([term]).astype(np.float64)
-        total += vector
-        present[term] = vector > 0
-        covered += weight * present[term]
+        docs, scores = postings(model, term)
+        total[docs] += scores  # a term's postings name each document once
+        present[term] = np.zeros(n_docs, dtype=bool)
+        present[term][docs] = True
+        covered[docs] += weight
     if idf_total == 0 or not present:
         zeros = np.zeros(n_docs)
         return zeros, zeros, present
