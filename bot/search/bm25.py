@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
@@ -34,34 +35,70 @@ def postings(model: bm25s.BM25, term: str) -> tuple[np.ndarray, np.ndarray]:
     return matrix["indices"][start:end][held], scores[held]
 
 
+def union(parts: Sequence[np.ndarray], n_docs: int) -> np.ndarray:
+    """The sorted document numbers in any of ``parts``: marked in one boolean per document,
+    which is faster than sorting the parts' concatenation (np.unique) at any corpus size."""
+    marked = np.zeros(n_docs, dtype=bool)
+    for part in parts:
+        marked[part] = True
+    return np.flatnonzero(marked)
+
+
+@dataclass(frozen=True)
+class Match:
+    """How the documents holding any of a question's terms hold them — only those: a
+    question costs its terms' postings, not the corpus's size. ``docs`` is sorted; the
+    arrays beside it are per document in ``docs``."""
+
+    docs: np.ndarray
+    relevance: np.ndarray  # BM25 relative to the best document, times coverage
+    coverage: np.ndarray  # share of the terms held, each counted with its weight
+    holders: dict[str, np.ndarray]  # term -> the documents holding it (sorted)
+
+    @classmethod
+    def nothing(cls) -> Match:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), {})
+
+    def dense(self, n_docs: int, values: np.ndarray) -> np.ndarray:
+        """``values`` (per document in ``docs``) spread over all ``n_docs`` documents."""
+        spread = np.zeros(n_docs)
+        spread[self.docs] = values
+        return spread
+
+    def holds(self, term: str, doc: int) -> bool:
+        held = self.holders.get(term)
+        if held is None or not len(held):
+            return False
+        at = int(np.searchsorted(held, doc))
+        return at < len(held) and int(held[at]) == doc
+
+
 def match(
     model: bm25s.BM25,
-    n_docs: int,
     terms: Sequence[str],
     weights: Mapping[str, float],
     known: Container[str],
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """(BM25 relative to the best document × coverage, coverage, term → documents holding it).
-    Coverage is the share of ``terms`` a document holds, each counted with its weight in
-    ``weights``; a term not in ``known`` (the corpus never uses it) counts against every
-    document."""
-    total = np.zeros(n_docs, dtype=np.float64)
-    covered = np.zeros(n_docs, dtype=np.float64)
-    present: dict[str, np.ndarray] = {}
+) -> Match:
+    """Score ``terms`` against the documents holding them. Coverage counts each term with
+    its weight in ``weights``; a term not in ``known`` (the corpus never uses it) counts
+    against every document."""
+    columns = {term: postings(model, term) for term in terms if term in known}
+    if not columns:  # no term the corpus uses (or no corpus)
+        return Match.nothing()
+    docs = union([held for held, _ in columns.values()], int(model.scores["num_docs"]))
+    total = np.zeros(len(docs))
+    covered = np.zeros(len(docs))
     idf_total = 0.0
     for term in terms:
-        weight = weights[term]
-        idf_total += weight
-        if term not in known:
-            continue
-        docs, scores = postings(model, term)
-        total[docs] += scores  # a term's postings name each document once
-        present[term] = np.zeros(n_docs, dtype=bool)
-        present[term][docs] = True
-        covered[docs] += weight
-    if idf_total == 0 or not present:
-        zeros = np.zeros(n_docs)
-        return zeros, zeros, present
+        idf_total += weights[term]
+        if term in columns:
+            holding, scores = columns[term]
+            at = np.searchsorted(docs, holding)
+            total[at] += scores  # a term's postings name each document once
+            covered[at] += weights[term]
+    if idf_total == 0:
+        return Match.nothing()
     top = total.max()
     coverage = covered / idf_total
-    return (total / top if top > 0 else total) * coverage, coverage, present
+    relevance = (total / top if top > 0 else total) * coverage
+    return Match(docs, relevance, coverage, {t: np.sort(d) for t, (d, _) in columns.items()})

@@ -108,6 +108,9 @@ class Index:
         self._doc_heading = np.array(
             [heading_ids[fold(s.heading)] for s in self.sections], dtype=np.int64
         )
+        order = np.argsort(self._doc_heading, kind="stable")  # each heading's sections, sorted
+        bounds = np.searchsorted(self._doc_heading[order], np.arange(len(heading_ids) + 1))
+        self._docs_by_heading = [order[bounds[h] : bounds[h + 1]] for h in range(len(heading_ids))]
         self._text_weight = np.array(
             [
                 REFERENCE_TEXT_WEIGHT if fold(s.heading) in REFERENCE_HEADINGS else 1.0
@@ -251,50 +254,58 @@ class Index:
 
         weights = self._coverage_weights(topic, everyday)
         playbook, eligible_playbooks = self._playbooks.scores(topic, named, weights)
-        text, coverage, present = bm25.match(self._bm25, self._n_docs, topic, weights, self._idf)
+        found = bm25.match(self._bm25, topic, weights, self._idf)
         semantic = self._semantic_scores(corrected)
         if semantic is not None and topic and not named:
             if float(semantic.max()) < SEMANTIC_FLOOR:  # like nothing in the playbooks
                 return SearchResponse(
-                    query, (), corrections_t, self._suggestions(query, text), None, notice
+                    query, (), corrections_t, self._suggestions(query, found), None, notice
                 )
             strong = semantic >= SEMANTIC_STRONG
             eligible_playbooks = eligible_playbooks.copy()
             eligible_playbooks[np.unique(self._doc_playbook[strong])] = True
-        head = np.zeros(self._n_docs)
-        for heading_id, strength in intent.strength.items():
-            head[self._doc_heading == heading_id] = strength
-        per_doc_playbook = playbook[self._doc_playbook]
-        prior = np.zeros(self._n_docs)
+        identified = self._playbooks.identified(playbook)
+        # Only sections that could be answers are scored: those holding a topic word, those of
+        # a playbook named or clearly pointed at, and — for a bare "pitfalls" — those of the
+        # kind asked for. Every other section fails the rules below whatever its score.
+        candidates = self._candidates(found, topic, intent, named, identified, semantic)
+        pb = self._doc_playbook[candidates]
+        head = self._head_strength(intent)[self._doc_heading[candidates]]
+        text = np.zeros(len(candidates))
+        coverage = np.zeros(len(candidates))
+        at = np.searchsorted(candidates, found.docs)
+        text[at] = found.relevance
+        coverage[at] = found.coverage
+        preference = self._heading_preference[candidates]
+        prior = 0.0
         if not intent.strength:  # asked for no kind of section: the overview, when close
-            prior = OVERVIEW_PRIOR * (self._heading_preference == 0)
-        text_weight = np.where(head > 0, 1.0, self._text_weight)
+            prior = OVERVIEW_PRIOR * (preference == 0)
+        text_weight = np.where(head > 0, 1.0, self._text_weight[candidates])
         score = (
-            W_PLAYBOOK * per_doc_playbook
+            W_PLAYBOOK * playbook[pb]
             + W_INTENT * head
             + W_TEXT * text * text_weight
             + prior
-            - PREFERENCE_STEP * self._heading_preference
+            - PREFERENCE_STEP * preference
         )
         if semantic is not None:
             top = float(semantic.max())
             span = max(top - SEMANTIC_FLOOR, 1e-6)
-            score = score + W_SEMANTIC * np.clip((semantic - SEMANTIC_FLOOR) / span, 0.0, 1.0)
+            near = np.clip((semantic[candidates] - SEMANTIC_FLOOR) / span, 0.0, 1.0)
+            score = score + W_SEMANTIC * near
         if not topic:  # a section or a playbook named, nothing else: the named kind
             own_match = head > 0
         elif named:  # within a named playbook, any match of its own
             own_match = (head > 0) | (text > 0)
         else:  # found by content: the section holds half the topic (by IDF), or the content
             # points at one playbook clearly and the section is the kind asked for
-            own_match = (coverage >= MIN_COVERAGE) | (
-                self._playbooks.identified(playbook)[self._doc_playbook] & ((head > 0) | (text > 0))
-            )
+            own_match = (coverage >= MIN_COVERAGE) | (identified[pb] & ((head > 0) | (text > 0)))
         if semantic is not None and topic:
-            own_match = own_match | (semantic >= SEMANTIC_STRONG)
-        eligible = eligible_playbooks[self._doc_playbook] & own_match
+            own_match = own_match | (semantic[candidates] >= SEMANTIC_STRONG)
+        eligible = eligible_playbooks[pb] & own_match
         partial = False
         if not eligible.any() and named:  # the playbook was asked about: its nearest sections
-            eligible = np.isin(self._doc_playbook, list(named))
+            eligible = np.isin(pb, list(named))
             partial = bool(topic)
         # shown scores are a share of what this question could score at best (a bare
         # "pitfalls" can only match by intent): 1.00 is a perfect match of what was asked
@@ -306,15 +317,15 @@ class Index:
         )
         results = []
         if limit > 0:
-            for doc in best_first(score, np.flatnonzero(eligible), limit):
-                if score[doc] < MIN_SCORE and not partial:
+            for position in best_first(score, np.flatnonzero(eligible), limit):
+                if score[position] < MIN_SCORE and not partial:
                     break
                 results.append(
                     self._result(
-                        int(doc),
-                        min(1.0, float(score[doc]) / possible) if possible else 0.0,
+                        int(candidates[position]),
+                        min(1.0, float(score[position]) / possible) if possible else 0.0,
                         topic,
-                        present,
+                        found,
                         intent,
                         topic_words,
                     )
@@ -322,13 +333,40 @@ class Index:
         only = self.corpus.playbooks[next(iter(named))] if len(named) == 1 else None
         if not results:
             return SearchResponse(
-                query, (), corrections_t, self._suggestions(query, text), only, notice
+                query, (), corrections_t, self._suggestions(query, found), only, notice
             )
         return SearchResponse(
             query, tuple(results), corrections_t, (), only, notice, partial=partial
         )
 
     # ------------------------------------------------------------------ parts
+
+    def _candidates(
+        self,
+        found: bm25.Match,
+        topic: list[str],
+        intent: Intent,
+        named: Mapping[int, float],
+        identified: np.ndarray,
+        semantic: np.ndarray | None,
+    ) -> np.ndarray:
+        """Every section the answering rules could accept, sorted (corpus order)."""
+        parts = [found.docs]
+        parts.extend(self._playbooks.docs[p] for p in named)
+        if not topic:
+            parts.extend(self._docs_by_heading[h] for h in intent.strength)
+        elif not named:
+            parts.extend(self._playbooks.docs[int(p)] for p in np.flatnonzero(identified))
+            if semantic is not None:
+                parts.append(np.flatnonzero(semantic >= SEMANTIC_STRONG))
+        return bm25.union(parts, self._n_docs)
+
+    def _head_strength(self, intent: Intent) -> np.ndarray:
+        """How strongly the question asks for each heading (0 for the ones it does not)."""
+        strength = np.zeros(len(self._phrases.headings))
+        for heading_id, value in intent.strength.items():
+            strength[heading_id] = value
+        return strength
 
     def _context_words(self, context: str, ignored: frozenset[str]) -> list[str]:
         """The topic words of the conversation around a question: typo-corrected, without
@@ -369,12 +407,12 @@ class Index:
         doc: int,
         score: float,
         topic: list[str],
-        present: dict[str, np.ndarray],
+        found: bm25.Match,
         intent: Intent,
         topic_words: dict[str, str],
     ) -> SearchResult:
         section = self.sections[doc]
-        matched = tuple(t for t in topic if t in present and present[t][doc])
+        matched = tuple(t for t in topic if found.holds(t, doc))
         weights = {t: self._idf.get(t, 0.0) for t in matched}
         scored = []
         for position, item_terms in enumerate(self._item_terms[doc]):
@@ -397,15 +435,16 @@ class Index:
             intent_typed=typed if typed and typed != phrase else None,
         )
 
-    def _suggestions(self, query: str, text: np.ndarray | None = None) -> tuple[Section, ...]:
+    def _suggestions(self, query: str, found: bm25.Match | None = None) -> tuple[Section, ...]:
         """Up to three sections to offer after a miss, nearest first: those holding the most
         of the question's words (below the bar to answer, but the nearest there are), then
         the corpus-wide defaults. (A fuzzy pass over every playbook title used to come in
         between: 3 ms at 1,000 playbooks, 30 at 10,000, for what the typo-corrected words
         already find through the titles each section's document holds.)"""
         picks: list[Section] = []
-        if text is not None:
-            picks.extend(self.sections[int(d)] for d in best_first(text, np.flatnonzero(text), 3))
+        if found is not None:
+            nearest = best_first(found.relevance, np.flatnonzero(found.relevance), 3)
+            picks.extend(self.sections[int(found.docs[d])] for d in nearest)
         for section in self._defaults:
             if len(picks) == 3:
                 break

@@ -78,8 +78,9 @@ class PlaybookScorer:
         relevance = np.zeros(n)
         eligible = np.zeros(n, dtype=bool)
         if topic:
-            relevance, coverage, _ = bm25.match(self._bm25, n, topic, weights, self._idf)
-            eligible = coverage >= MIN_COVERAGE
+            found = bm25.match(self._bm25, topic, weights, self._idf)
+            relevance = found.dense(n, found.relevance)
+            eligible = found.dense(n, found.coverage) >= MIN_COVERAGE
         if named:
             named_mask = np.zeros(n, dtype=bool)
             for p, strength in named.items():
