@@ -44,6 +44,15 @@ def union(parts: Sequence[np.ndarray], n_docs: int) -> np.ndarray:
     return np.flatnonzero(marked)
 
 
+def positions(docs: np.ndarray, n_docs: int) -> np.ndarray:
+    """Where each of ``docs`` sits in it, looked up by document number (a gather, where a
+    binary search per document cost a millisecond for a common word at 60,000 sections).
+    Only the entries of ``docs`` are meaningful."""
+    at = np.empty(n_docs, dtype=np.int64)
+    at[docs] = np.arange(len(docs))
+    return at
+
+
 @dataclass(frozen=True)
 class Match:
     """How the documents holding any of a question's terms hold them — only those: a
@@ -85,7 +94,9 @@ def match(
     columns = {term: postings(model, term) for term in terms if term in known}
     if not columns:  # no term the corpus uses (or no corpus)
         return Match.nothing()
-    docs = union([held for held, _ in columns.values()], int(model.scores["num_docs"]))
+    n_docs = int(model.scores["num_docs"])
+    docs = union([held for held, _ in columns.values()], n_docs)
+    at = positions(docs, n_docs)
     total = np.zeros(len(docs))
     covered = np.zeros(len(docs))
     idf_total = 0.0
@@ -93,9 +104,8 @@ def match(
         idf_total += weights[term]
         if term in columns:
             holding, scores = columns[term]
-            at = np.searchsorted(docs, holding)
-            total[at] += scores  # a term's postings name each document once
-            covered[at] += weights[term]
+            total[at[holding]] += scores  # a term's postings name each document once
+            covered[at[holding]] += weights[term]
     if idf_total == 0:
         return Match.nothing()
     top = total.max()

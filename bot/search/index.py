@@ -273,7 +273,7 @@ class Index:
         head = self._head_strength(intent)[self._doc_heading[candidates]]
         text = np.zeros(len(candidates))
         coverage = np.zeros(len(candidates))
-        at = np.searchsorted(candidates, found.docs)
+        at = bm25.positions(candidates, self._n_docs)[found.docs]
         text[at] = found.relevance
         coverage[at] = found.coverage
         preference = self._heading_preference[candidates]
