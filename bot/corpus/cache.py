@@ -14,8 +14,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import pickle
-import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -89,9 +90,16 @@ def dump_atomically(path: Path, value: object) -> None:
     """Pickle ``value`` to ``path`` through a temporary file in the same directory and a
     rename: a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-        pickle.dump(value, handle, protocol=5)
-    Path(handle.name).replace(path)
+    # named by process and thread, so concurrent writers never share one (a third of the
+    # cost of tempfile's random names, which matters at a thousand files a load)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with partial.open("wb") as handle:
+            pickle.dump(value, handle, protocol=5)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 @functools.cache
