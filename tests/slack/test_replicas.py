@@ -11,7 +11,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from tests.concurrency import eventually, race
 from tests.databases import PostgresCluster
 from tests.fake_slack import FakeSlack
 from tests.net import free_port
+from tests.serving import wait_until_serving
 from tests.slack.conftest import SECRET, TOKEN, mention_request
 
 pytestmark = pytest.mark.postgres
@@ -59,16 +59,8 @@ def start_replicas(
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for url in urls:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(url + "/healthz", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"replica {url} did not start")
-                    time.sleep(0.2)
+        for url, server in zip(urls, servers, strict=True):
+            wait_until_serving(url, server)
         yield urls
     finally:
         for server in servers:
