@@ -59,7 +59,7 @@ class IndexCache:
     def load(self, fingerprint: str) -> Index | None:
         path = self._path(fingerprint)
         try:
-            with path.open("rb") as handle:
+            with path.open("rb") as handle, collector_paused():
                 index = pickle.load(handle)
         except FileNotFoundError:
             return None
@@ -106,21 +106,6 @@ def cached_or_built(
     """(the index, whether it came from ``index_cache``): loaded when nothing it is built
     from changed, else built (parsing only files ``parse_cache`` has not seen) and stored.
     No playbooks at all raises :class:`~bot.corpus.NoPlaybooksError`."""
-    with collector_paused():
-        index, cached = _load_or_build(
-            directories, aliases, cues, embedder, parse_cache, index_cache
-        )
-    return index, cached
-
-
-def _load_or_build(
-    directories: Sequence[Path],
-    aliases: Mapping[str, Sequence[str]] | None,
-    cues: Mapping[str, Sequence[str]] | None,
-    embedder: Embedder | None,
-    parse_cache: ParseCache,
-    index_cache: IndexCache | None,
-) -> tuple[Index, bool]:
     started = time.perf_counter()
     fingerprint = None
     if index_cache is not None and embedder is None:
@@ -130,9 +115,9 @@ def _load_or_build(
         index = index_cache.load(fingerprint)
     cached = index is not None
     if index is None:
-        index = Index(
-            require_playbooks(load_corpus(directories, cache=parse_cache)), aliases, cues, embedder
-        )
+        with collector_paused():
+            corpus = require_playbooks(load_corpus(directories, cache=parse_cache))
+            index = Index(corpus, aliases, cues, embedder)
         if index_cache is not None and fingerprint is not None:
             index_cache.save(fingerprint, index)
     log.info(
