@@ -225,8 +225,9 @@ def truncate(text: str, limit: int) -> str:
     open_link = cut.rfind("<")  # after the word cut: a space may sit inside a link's label
     if open_link > cut.rfind(">"):
         cut = cut[:open_link]
+    # an escape cut short (``&am``); an ``&`` before a link's closing ``>`` is in its URL
     amp = cut.rfind("&")
-    if amp > cut.rfind(";") and amp >= len(cut) - 6:
+    if amp > max(cut.rfind(";"), cut.rfind(">")) and amp >= len(cut) - 6:
         cut = cut[:amp]
     return cut.rstrip() + ELLIPSIS
 
