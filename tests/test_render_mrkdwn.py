@@ -125,6 +125,11 @@ def test_an_item_of_several_paragraphs_stays_one_unit_with_its_continuation_inde
     assert to_mrkdwn(md) == "• first paragraph\n  second paragraph of the same item\n• next item"
 
 
+def test_text_after_a_nested_list_stays_in_its_item() -> None:
+    md = "- a\n\n  - b\n\n  more text\n- c"
+    assert to_units(md) == ["• a\n    ◦ b\n  more text", "• c"]
+
+
 def test_paragraphs_are_separated_by_a_blank_line_and_bullets_are_not() -> None:
     md = "One.\n\nTwo.\n\n- x\n- y\n\nThree."
     assert to_mrkdwn(md) == "One.\n\nTwo.\n\n• x\n• y\n\nThree."
