@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render.mrkdwn import ELLIPSIS, escape, fit_units, link, truncate
+from bot.render.mrkdwn import ELLIPSIS, escape, fit_units, link, split_sentences, truncate
 
 # ---------------------------------------------------------------- truncate: the budget
 
@@ -153,6 +153,44 @@ def test_a_first_unit_with_no_room_left_for_the_ellipsis_is_cut_within_the_budge
 def test_a_unit_too_long_for_the_room_left_is_dropped_whole_and_so_are_the_rest() -> None:
     units = ["first", "x" * 50, "short"]
     assert fit_units(units, 30) == ("first\n" + ELLIPSIS, True)  # "short" would fit: not shown
+
+
+# ---------------------------------------------------------------- sentences
+
+
+def test_sentences_end_at_a_stop_and_a_space_closing_quotes_included() -> None:
+    text = "He said “stop.” Then left! Why? Because."
+    assert split_sentences(text) == ["He said “stop.”", "Then left!", "Why?", "Because."]
+
+
+def test_a_full_stop_inside_a_link_does_not_end_a_sentence() -> None:
+    text = "Read <https://x.org|part one. Then two> today. Done here."
+    assert split_sentences(text) == ["Read <https://x.org|part one. Then two> today.", "Done here."]
+    at_start = "<https://x.org|Part one. Then two> now. Done here."
+    assert split_sentences(at_start) == ["<https://x.org|Part one. Then two> now.", "Done here."]
+
+
+def test_only_the_link_that_is_still_open_holds_a_sentence_back() -> None:
+    text = "See <https://a.org|a> and <https://b.org|b. c> end. Next."
+    assert split_sentences(text) == ["See <https://a.org|a> and <https://b.org|b. c> end.", "Next."]
+    text = "See <https://a.org|a> here. And <https://b.org|b. c> end. Next."
+    assert split_sentences(text) == [
+        "See <https://a.org|a> here.",
+        "And <https://b.org|b. c> end.",
+        "Next.",
+    ]
+
+
+def test_abbreviations_and_initials_do_not_end_a_sentence() -> None:
+    assert split_sentences("A sentence, e.g. this one. Next.") == [
+        "A sentence, e.g. this one.",
+        "Next.",
+    ]
+    assert split_sentences("Made in the U.S. today. Then J. Smith came. And so on.") == [
+        "Made in the U.S. today.",
+        "Then J. Smith came.",
+        "And so on.",
+    ]
 
 
 # ---------------------------------------------------------------- properties
