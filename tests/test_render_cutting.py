@@ -12,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render.mrkdwn import ELLIPSIS, escape, fit_units, link, split_sentences, truncate
+from bot.render.mrkdwn import (
+    ELLIPSIS,
+    escape,
+    fit_sentences,
+    fit_units,
+    link,
+    split_sentences,
+    truncate,
+)
 
 # ---------------------------------------------------------------- truncate: the budget
 
@@ -171,8 +179,11 @@ def test_a_full_stop_inside_a_link_does_not_end_a_sentence() -> None:
 
 
 def test_only_the_link_that_is_still_open_holds_a_sentence_back() -> None:
-    text = "See <https://a.org|a> and <https://b.org|b. c> end. Next."
-    assert split_sentences(text) == ["See <https://a.org|a> and <https://b.org|b. c> end.", "Next."]
+    text = "See <https://a.org|a> and <https://b.org|one two. three> end. Next."
+    assert split_sentences(text) == [
+        "See <https://a.org|a> and <https://b.org|one two. three> end.",
+        "Next.",
+    ]
     text = "See <https://a.org|a> here. And <https://b.org|b. c> end. Next."
     assert split_sentences(text) == [
         "See <https://a.org|a> here.",
@@ -191,6 +202,23 @@ def test_abbreviations_and_initials_do_not_end_a_sentence() -> None:
         "Then J. Smith came.",
         "And so on.",
     ]
+
+
+def test_fit_sentences_fills_the_budget_exactly_and_never_more() -> None:
+    assert fit_sentences(["a", "b", "c"], 6) == ("a\n\nb\n" + ELLIPSIS, True)  # 6 of 6
+    assert fit_sentences(["a", "b", "c", "d"], 7) == ("a\n\nb\n" + ELLIPSIS, True)  # not 9
+
+
+def test_a_bullet_that_does_not_fit_ends_at_a_sentence() -> None:
+    unit = "• First point. Second point is long."
+    assert fit_sentences([unit], 20) == ("• First point. " + ELLIPSIS, True)
+
+
+def test_a_bullet_with_nested_lines_is_kept_or_dropped_whole() -> None:
+    nested = "• First point. Second point.\n    ◦ sub"
+    assert fit_sentences(["Intro.", nested], 20) == ("Intro.\n" + ELLIPSIS, True)
+    indented = "    ◦ First. Second.\n        • deep"  # a nested bullet given on its own
+    assert fit_sentences(["• a", indented], 20) == ("• a\n" + ELLIPSIS, True)
 
 
 # ---------------------------------------------------------------- properties
