@@ -209,6 +209,12 @@ def test_fit_sentences_fills_the_budget_exactly_and_never_more() -> None:
     assert fit_sentences(["a", "b", "c", "d"], 7) == ("a\n\nb\n" + ELLIPSIS, True)  # not 9
 
 
+def test_a_paragraph_cut_at_a_sentence_fills_the_budget_exactly_and_never_more() -> None:
+    units = ["a", "One. Two. Three."]
+    assert fit_sentences(units, 14) == ("a\n\nOne. Two. " + ELLIPSIS, True)  # 14 of 14
+    assert fit_sentences(units, 13) == ("a\n\nOne. " + ELLIPSIS, True)  # "Two." is 1 too many
+
+
 def test_a_bullet_that_does_not_fit_ends_at_a_sentence() -> None:
     unit = "• First point. Second point is long."
     assert fit_sentences([unit], 20) == ("• First point. " + ELLIPSIS, True)
@@ -216,7 +222,7 @@ def test_a_bullet_that_does_not_fit_ends_at_a_sentence() -> None:
 
 def test_a_bullet_with_nested_lines_is_kept_or_dropped_whole() -> None:
     nested = "• First point. Second point.\n    ◦ sub"
-    assert fit_sentences(["Intro.", nested], 20) == ("Intro.\n" + ELLIPSIS, True)
+    assert fit_sentences(["Intro.", nested], 30) == ("Intro.\n" + ELLIPSIS, True)
     indented = "    ◦ First. Second.\n        • deep"  # a nested bullet given on its own
     assert fit_sentences(["• a", indented], 20) == ("• a\n" + ELLIPSIS, True)
 
