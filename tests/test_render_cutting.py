@@ -218,6 +218,7 @@ def test_a_paragraph_cut_at_a_sentence_fills_the_budget_exactly_and_never_more()
 def test_a_bullet_that_does_not_fit_ends_at_a_sentence() -> None:
     unit = "• First point. Second point is long."
     assert fit_sentences([unit], 20) == ("• First point. " + ELLIPSIS, True)
+    assert fit_sentences(["x" * 30], 10) == ("x" * 9 + ELLIPSIS, True)  # no sentence: cut, said so
 
 
 def test_a_bullet_with_nested_lines_is_kept_or_dropped_whole() -> None:
