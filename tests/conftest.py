@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from bot.bundled import BUNDLED_CORPUS
 from bot.corpus import Corpus, Section, load_corpus
+from bot.render import mrkdwn
 from bot.search import Index
 
 pytest_plugins = ["tests.databases"]
@@ -25,6 +27,16 @@ def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lexical behaviour is the default one."""
     monkeypatch.setenv("HUBS_DATA_DIR", str(tmp_path / "hubs-data"))
     monkeypatch.setenv("HUBS_SEMANTIC", "off")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_render_cache_under_mutation() -> None:
+    """mutmut runs the clean tests in its own process and forks each mutant's run from it:
+    markdown rendered then sits in ``mrkdwn._units``' cache, so a mutant of the renderer
+    (the list walker, inline markup) would be served the clean output and "survive". Under
+    mutation (MUTANT_UNDER_TEST names a mutant) every test renders afresh."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        mrkdwn._units.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import pytest
 from bot.render.mrkdwn import (
     ELLIPSIS,
     escape,
+    fit_sentences,
     fit_units,
     link,
     one_line,
@@ -125,9 +126,26 @@ def test_an_item_of_several_paragraphs_stays_one_unit_with_its_continuation_inde
     assert to_mrkdwn(md) == "• first paragraph\n  second paragraph of the same item\n• next item"
 
 
+def test_text_after_a_nested_list_stays_in_its_item() -> None:
+    md = "- a\n\n  - b\n\n  more text\n- c"
+    assert to_units(md) == ["• a\n    ◦ b\n  more text", "• c"]
+
+
 def test_paragraphs_are_separated_by_a_blank_line_and_bullets_are_not() -> None:
     md = "One.\n\nTwo.\n\n- x\n- y\n\nThree."
     assert to_mrkdwn(md) == "One.\n\nTwo.\n\n• x\n• y\n\nThree."
+
+
+def test_a_nested_bullet_given_as_its_own_line_stays_right_under_its_parent() -> None:
+    """Callers that cut a list item into its lines join them again: an indented ``◦`` line
+    is a bullet too, so no blank line opens between it and the one above."""
+    lines = ["• a", "    ◦ b", "    ◦ c", "after"]
+    assert fit_sentences(lines, 100) == ("• a\n    ◦ b\n    ◦ c\n\nafter", False)
+
+
+def test_a_paragraph_that_merely_starts_with_a_number_is_not_a_list_item() -> None:
+    assert to_mrkdwn("1. a\n\n1st. place goes to x") == "1. a\n\n1st. place goes to x"
+    assert to_mrkdwn("- a\n\n2b. or not") == "• a\n\n2b. or not"
 
 
 def test_plain_output_has_no_markup_no_escapes_and_spells_out_links() -> None:

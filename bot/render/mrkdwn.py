@@ -225,27 +225,31 @@ def truncate(text: str, limit: int) -> str:
     open_link = cut.rfind("<")  # after the word cut: a space may sit inside a link's label
     if open_link > cut.rfind(">"):
         cut = cut[:open_link]
+    # an escape cut short (``&am``); an ``&`` before a link's closing ``>`` is in its URL
     amp = cut.rfind("&")
-    if amp > cut.rfind(";") and amp >= len(cut) - 6:
+    if amp > max(cut.rfind(";"), cut.rfind(">")) and amp >= len(cut) - 6:
         cut = cut[:amp]
     return cut.rstrip() + ELLIPSIS
 
 
 def fit_units(units: Sequence[str], limit: int) -> tuple[str, bool]:
-    """Join whole units while they fit in ``limit``; returns (text, trimmed?).
+    """All the units if they fit in ``limit``; else whole units while they fit with room for
+    a closing "\n…"; returns (text, trimmed?).
 
     The first unit is always shown (truncated safely if it alone is too long), so a reply is
     never empty."""
+    text = "\n".join(_join(units))
+    if len(text) <= limit:
+        return text, False
     kept: list[str] = []
     for unit in units:
         candidate = "\n".join(_join([*kept, unit]))
         if len(candidate) + len(ELLIPSIS) + 1 > limit and kept:
-            return "\n".join(_join(kept)) + "\n" + ELLIPSIS, True
+            shown = "\n".join(_join(kept)) + "\n" + ELLIPSIS
+            # the first unit was kept without room for "\n…": it may fill the budget alone
+            return (shown if len(shown) <= limit else truncate(candidate, limit)), True
         kept.append(unit)
-    text = "\n".join(_join(kept))
-    if len(text) > limit:
-        return truncate(text, limit), True
-    return text, False
+    return truncate(text, limit), True  # a single unit, too long
 
 
 # ---------------------------------------------------------------------------- sentences
