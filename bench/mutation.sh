@@ -25,8 +25,13 @@ declare -A TARGETS=(
   [bot.store.bag]="bot.store.bag.*"
   [bot.store.events]="bot.store.events.*"
   [bot.render.mrkdwn]="bot.render.mrkdwn.*"
+  [bot.search.index]="bot.search.index.*"
+  [bot.search.playbooks]="bot.search.playbooks.*"
+  [bot.search.names]="bot.search.names.*"
+  [bot.search.intent]="bot.search.intent.*"
 )
-ORDER=(bot.digest.pool bot.store.runs bot.store.bag bot.store.events bot.render.mrkdwn bot.slack.outbox)
+ORDER=(bot.digest.pool bot.store.runs bot.store.bag bot.store.events bot.render.mrkdwn bot.slack.outbox
+  bot.search.index bot.search.playbooks bot.search.names bot.search.intent)
 
 mutmut=.venv/bin/mutmut
 if ! [ -x "$mutmut" ]; then
