@@ -90,3 +90,23 @@ def test_the_command_line_uses_it_when_asked(
     monkeypatch.setenv("HUBS_SEMANTIC", "on")
     assert main(argv) == 0
     assert capsys.readouterr().out.startswith("Nothing in the playbooks matches")
+
+
+def test_a_question_like_nothing_in_the_playbooks_still_says_what_was_asked(
+    both: tuple[Index, Index],
+) -> None:
+    """Below the similarity floor everywhere, the semantic index answers nothing the lexical
+    one would answer; the response keeps the question, its corrections and the long-question
+    notice, and offers the sections holding its words ("performance", "reviews")."""
+    lexical, semantic = both
+    question = "when are performance reviws due " + "and when are they due " * 8
+    assert lexical.search(question).results
+    response = semantic.search(question)
+    assert response.results == () and response.query == question.strip()
+    assert response.corrections == (("reviws", "reviews"),)
+    assert response.notice == "long question: only its first 40 words were used"
+    assert [s.key for s in response.suggestions] == [
+        "technology-readiness-levels#contributors",
+        "science-parks#further-readings",
+        "arpa-program-managers#key-things-to-know",
+    ]
