@@ -390,3 +390,62 @@ def test_an_unanswered_question_says_why_and_keeps_what_was_asked(
     assert response.corrections == corrections
     assert response.playbook is None and not response.partial
     assert len(response.suggestions) == 3 and None not in response.suggestions
+
+
+def test_a_section_holding_exactly_half_the_topic_answers(write_playbook: WritePlaybook) -> None:
+    """Half the topic words by IDF is enough ("at least half"); less is not. Neither playbook
+    stands out here, so only coverage decides."""
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {KEY: ["Alpha basics."], CASE: ["A zorblat story."]},
+            "Beta Prizes": {KEY: ["Beta basics."], CASE: ["A quibbix story."]},
+        },
+    )
+    assert keys(index, "zorblat quibbix") == [key("Alpha Grants", CASE), key("Beta Prizes", CASE)]
+    assert keys(index, "zorblat quibbix zxqvor") == []
+
+
+REFERENCES = {
+    "Alpha Grants": {
+        KEY: ["Alpha basics."],
+        CASE: ["The quasar, the nebula and the pulsar."],
+        PITFALLS: ["A nebula risk."],
+        READING: ["Zorblat and zorblat: a history."],
+    },
+    "Beta Prizes": {
+        KEY: ["Beta basics."],
+        CASE: ["Beta story with a zorblat."],
+        PITFALLS: ["Beta risk."],
+    },
+}
+
+
+def test_link_lists_count_less_unless_asked_for(write_playbook: WritePlaybook) -> None:
+    """A reading list echoes names without explaining them: a section that explains comes
+    first even when the list repeats the word more; asked for, the list counts fully."""
+    index = build(write_playbook, REFERENCES)
+    results = index.search("zorblat").results
+    assert [r.section.key for r in results] == [
+        key("Beta Prizes", CASE),
+        key("Alpha Grants", READING),
+    ]
+    assert results[0].score < 0.8
+    asked = index.search("zorblat further reading").results
+    assert [r.section.key for r in asked] == [
+        key("Alpha Grants", READING),
+        key("Beta Prizes", CASE),
+    ]
+    assert asked[0].score == pytest.approx(1.0, abs=0.001)
+
+
+def test_content_pointing_at_one_playbook_lets_its_asked_for_section_answer(
+    write_playbook: WritePlaybook,
+) -> None:
+    """ "quasar pulsar" points at Alpha Grants only: its overview answers "overview" though it
+    holds neither word, first since it was asked for; the case study holding both follows."""
+    index = build(write_playbook, REFERENCES)
+    assert keys(index, "quasar pulsar overview") == [
+        key("Alpha Grants", KEY),
+        key("Alpha Grants", CASE),
+    ]
