@@ -449,3 +449,121 @@ def test_content_pointing_at_one_playbook_lets_its_asked_for_section_answer(
         key("Alpha Grants", KEY),
         key("Alpha Grants", CASE),
     ]
+
+
+# ---------------------------------------------------------------- naming a playbook
+
+
+def test_a_question_naming_a_playbook_is_answered_from_it_not_the_best_matching(
+    write_playbook: WritePlaybook,
+) -> None:
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {KEY: ["Quasar, quasar, quasar."], CASE: ["A quasar story."]},
+            "Beta Prizes": {KEY: ["Beta basics."], PITFALLS: ["A quasar once."], WHO: ["Bo."]},
+        },
+    )
+    response = index.search("beta prizes quasar")
+    assert response.playbook is not None and response.playbook.title == "Beta Prizes"
+    assert [r.section.key for r in response.results] == [key("Beta Prizes", PITFALLS)]
+    assert not response.partial
+    # nothing in it matches the rest: its sections, in the usual order, as a partial answer
+    partial = index.search("beta prizes nebula")
+    assert partial.partial and partial.playbook is not None
+    assert [r.section.key for r in partial.results] == [
+        key("Beta Prizes", KEY),
+        key("Beta Prizes", PITFALLS),
+        key("Beta Prizes", WHO),
+    ]
+
+
+def test_the_playbook_named_more_fully_comes_first(write_playbook: WritePlaybook) -> None:
+    """Two title words name a playbook; the share of its title named orders the named ones."""
+    index = build(
+        write_playbook,
+        {
+            "Quasar Park Lotteries": {KEY: ["Draws."], PITFALLS: ["Rigged draws."]},
+            "Quasar Parks": {KEY: ["Land."], PITFALLS: ["Empty land."]},
+            "Nebula Funds": {KEY: ["Money."], PITFALLS: ["No money."]},
+        },
+    )
+    response = index.search("quasar park pitfalls")
+    assert response.playbook is None  # two named: no single one to narrow to
+    assert keys(index, "quasar park pitfalls") == [
+        key("Quasar Parks", PITFALLS),
+        key("Quasar Park Lotteries", PITFALLS),
+    ]
+    assert keys(index, "quasar park lotteries pitfalls") == [
+        key("Quasar Park Lotteries", PITFALLS),
+        key("Quasar Parks", PITFALLS),
+    ]
+
+
+def test_one_word_of_a_longer_title_names_nothing_a_one_word_title_is_named(
+    write_playbook: WritePlaybook,
+) -> None:
+    index = build(
+        write_playbook,
+        {
+            "Lotteries": {KEY: ["Draws."], PITFALLS: ["Rigged draws."]},
+            "Alpha Grants": {KEY: ["Alpha."], PITFALLS: ["Alpha risk."]},
+            "Beta Grants": {KEY: ["Beta."], PITFALLS: ["Beta risk."]},
+        },
+    )
+    lotteries = index.search("lotteries pitfalls")
+    assert lotteries.playbook is not None and lotteries.playbook.title == "Lotteries"
+    assert keys(index, "lotteries pitfalls") == [key("Lotteries", PITFALLS)]
+    assert index.search("grants pitfalls").playbook is None
+    assert index.search("alpha grants pitfalls").playbook is not None
+
+
+def test_an_acronym_most_playbooks_use_as_a_word_names_none(write_playbook: WritePlaybook) -> None:
+    """ "R&D" in a corpus about research funding is vocabulary, not the name of the R&D Tax
+    Credits playbook; its longer acronym still names it."""
+    index = build(
+        write_playbook,
+        {
+            "Research and Development Tax Credits": {KEY: ["Refunds."], PITFALLS: ["Abuse."]},
+            "Alpha Grants": {KEY: ["R&D money."], PITFALLS: ["Alpha risk."]},
+            "Beta Prizes": {KEY: ["R&D goals."], PITFALLS: ["Beta risk."]},
+            "Gamma Parks": {KEY: ["R&D land."], PITFALLS: ["Gamma risk."]},
+        },
+    )
+    assert index.search("rd pitfalls").playbook is None
+    named = index.search("rdtc pitfalls")
+    assert named.playbook is not None and named.corrections == ()
+    assert keys(index, "rdtc pitfalls") == [key("Research and Development Tax Credits", PITFALLS)]
+
+
+def test_a_clipped_title_word_names_its_playbook_unless_others_use_it(
+    write_playbook: WritePlaybook,
+) -> None:
+    """ "labs" is Laboratories as people say it; "parks" is no clipping of Parkways when
+    another playbook uses "parks" as a word of its own."""
+    index = build(
+        write_playbook,
+        {
+            "Industrial Laboratories": {KEY: ["Bell."], PITFALLS: ["Closed."]},
+            "Quasar Parkways": {KEY: ["Roads."], PITFALLS: ["Traffic."]},
+            "Nebula Funds": {KEY: ["Parks and money."], PITFALLS: ["No money."]},
+        },
+    )
+    labs = index.search("industrial labs pitfalls")
+    assert labs.playbook is not None and labs.playbook.title == "Industrial Laboratories"
+    assert index.search("quasar parks pitfalls").playbook is None
+    lab = index.search("industrial lab pitfalls")
+    assert lab.playbook is not None and lab.playbook.title == "Industrial Laboratories"
+
+
+def test_content_shared_by_two_playbooks_identifies_neither(write_playbook: WritePlaybook) -> None:
+    """An asked-for section holding none of the words answers only when the content points at
+    its playbook clearly; here both playbooks hold "zorblat" alike."""
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {KEY: ["Alpha basics."], CASE: ["A zorblat story."]},
+            "Beta Prizes": {KEY: ["Beta basics."], CASE: ["A zorblat tale."]},
+        },
+    )
+    assert keys(index, "zorblat overview") == [key("Alpha Grants", CASE), key("Beta Prizes", CASE)]
