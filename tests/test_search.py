@@ -267,8 +267,9 @@ def test_naming_only_a_playbook_offers_its_sections_in_the_usual_order(
     ]
     scores = [r.score for r in response.results]
     assert scores == sorted(scores, reverse=True)
+    assert scores[0] == 1.0  # the overview's small lead does not lift it past a perfect match
     assert response.playbook is not None and response.playbook.title == title
-    assert not response.partial
+    assert response.partial is False
 
 
 def test_an_empty_question_is_offered_the_usual_first_sections(
@@ -594,6 +595,16 @@ def test_a_section_holding_exactly_half_the_topic_answers(write_playbook: WriteP
     )
     assert keys(index, "zorblat quibbix") == [key("Alpha Grants", CASE), key("Beta Prizes", CASE)]
     assert keys(index, "zorblat quibbix zxqvor") == []
+    # a miss keeps what was asked: the corrections, the long-question notice
+    miss = index.search("zorblatt quibbix zxqvor" + " the" * MAX_QUERY_WORDS)
+    assert miss.results == () and miss.playbook is None
+    assert miss.corrections == (("zorblatt", "zorblat"),)
+    assert miss.notice == f"long question: only its first {MAX_QUERY_WORDS} words were used"
+    assert [s.key for s in miss.suggestions] == [
+        key("Alpha Grants", CASE),
+        key("Beta Prizes", CASE),
+        key("Alpha Grants", KEY),
+    ]
 
 
 REFERENCES = {
@@ -606,7 +617,7 @@ REFERENCES = {
     "Beta Prizes": {
         KEY: ["Beta basics."],
         CASE: ["Beta story with a zorblat."],
-        PITFALLS: ["Beta risk."],
+        PITFALLS: ["Beta risk of quibbix."],
     },
 }
 
@@ -621,6 +632,11 @@ def test_link_lists_count_less_unless_asked_for(write_playbook: WritePlaybook) -
         key("Alpha Grants", READING),
     ]
     assert results[0].score < 0.8
+    # holding half of "zorblat quibbix", the list clears the coverage bar, not the score bar
+    assert keys(index, "zorblat quibbix") == [
+        key("Beta Prizes", PITFALLS),
+        key("Beta Prizes", CASE),
+    ]
     asked = index.search("zorblat further reading").results
     assert [r.section.key for r in asked] == [
         key("Alpha Grants", READING),
