@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.corpus import Corpus, load_corpus
 from bot.search import MAX_QUERY_WORDS, Index
 from bot.search.index import best_first, searchable_text
+from bot.search.names import clippings, short_forms
 from bot.search.tokens import fold, terms
 from tests.conftest import REPO_ROOT, WritePlaybook, best
 
@@ -724,22 +725,40 @@ def test_one_word_of_a_longer_title_names_nothing_a_one_word_title_is_named(
     assert index.search("alpha grants pitfalls").playbook is not None
 
 
-def test_an_acronym_most_playbooks_use_as_a_word_names_none(write_playbook: WritePlaybook) -> None:
+@pytest.mark.parametrize("users", [2, 3])
+def test_an_acronym_most_playbooks_use_as_a_word_names_none(
+    write_playbook: WritePlaybook, users: int
+) -> None:
     """ "R&D" in a corpus about research funding is vocabulary, not the name of the R&D Tax
-    Credits playbook; its longer acronym still names it."""
-    index = build(
-        write_playbook,
-        {
-            "Research and Development Tax Credits": {KEY: ["Refunds."], PITFALLS: ["Abuse."]},
-            "Alpha Grants": {KEY: ["R&D money."], PITFALLS: ["Alpha risk."]},
-            "Beta Prizes": {KEY: ["R&D goals."], PITFALLS: ["Beta risk."]},
-            "Gamma Parks": {KEY: ["R&D land."], PITFALLS: ["Gamma risk."]},
-        },
-    )
-    assert index.search("rd pitfalls").playbook is None
+    Credits playbook: when more than a third of the playbooks (at least two) say it; its
+    longer acronym still names the playbook."""
+    playbooks = {"Research and Development Tax Credits": {KEY: ["Refunds."], PITFALLS: ["Abuse."]}}
+    for n, title in enumerate(("Alpha Grants", "Beta Prizes", "Gamma Parks")):
+        playbooks[title] = {KEY: ["R&D money." if n < users else "Money."], PITFALLS: ["Risk."]}
+    index = build(write_playbook, playbooks)
+    rd = index.search("rd pitfalls")
+    assert (rd.playbook is None) == (users > 2)
     named = index.search("rdtc pitfalls")
     assert named.playbook is not None and named.corrections == ()
     assert keys(index, "rdtc pitfalls") == [key("Research and Development Tax Credits", PITFALLS)]
+
+
+def test_acronyms_are_the_initials_of_two_or_more_words_with_plurals() -> None:
+    assert short_forms("Small Business Innovation Research") == {
+        *("sb", "sbs", "bi", "bis", "ir", "irs"),  # two words
+        *("sbi", "sbis", "bir", "birs"),  # three
+        *("sbir", "sbirs"),  # all four
+    }
+    assert short_forms("Human Innovation") == {"hi"}  # "his" is a stop word
+    assert short_forms("Laboratories") == set()
+
+
+def test_clippings_keep_three_letters_and_leave_three_out() -> None:
+    assert clippings("Parkways") == dict.fromkeys(
+        ("par", "pars", "park", "parks", "parkw", "parkws"), "parkways"
+    )
+    assert clippings("Theory") == {"thes": "theory"}  # "the" is a stop word
+    assert clippings("Lab") == {}
 
 
 def test_a_clipped_title_word_names_its_playbook_unless_others_use_it(
@@ -773,3 +792,13 @@ def test_content_shared_by_two_playbooks_identifies_neither(write_playbook: Writ
         },
     )
     assert keys(index, "zorblat overview") == [key("Alpha Grants", CASE), key("Beta Prizes", CASE)]
+
+
+def test_in_a_one_playbook_corpus_the_content_points_at_it(write_playbook: WritePlaybook) -> None:
+    """With one playbook, any content match points at it: its overview answers "overview"
+    beside the words, as in a larger corpus where the words are its own."""
+    index = build(write_playbook, {"Alpha Grants": SKY["Alpha Grants"]})
+    assert keys(index, "quasar pulsar overview") == [
+        key("Alpha Grants", KEY),
+        key("Alpha Grants", CASE),
+    ]
