@@ -343,7 +343,7 @@ def test_an_alias_from_the_config_names_its_section(write_playbook: WritePlayboo
 
 
 def test_an_acronym_is_not_corrected_into_a_corpus_word(write_playbook: WritePlaybook) -> None:
-    """ "fros" is Focused Research Organizations, not a typo of "from" or "for"."""
+    """ "fros" is Focused Research Organizations, not a typo of "frost", "from" or "for"."""
     index = build(
         write_playbook,
         {
@@ -351,7 +351,10 @@ def test_an_acronym_is_not_corrected_into_a_corpus_word(write_playbook: WritePla
                 KEY: ["Teams from outside academia, for a set time."],
                 PITFALLS: ["Money from one donor runs out."],
             },
-            "Science Parks": {KEY: ["Land from the city."], PITFALLS: ["Empty buildings."]},
+            "Science Parks": {
+                KEY: ["Land from the city, cleared of frost."],
+                PITFALLS: ["Empty buildings."],
+            },
         },
     )
     response = index.search("fros pitfalls")
