@@ -4,7 +4,7 @@
 # cover it; a mutant no test notices ("survived") is a promise nothing checks.
 #
 #   .venv/bin/pip install -e ".[test,mutation]"
-#   bench/mutation.sh                      # every module below (tens of minutes on 2 cores)
+#   bench/mutation.sh                      # every module below (well over an hour on 2 cores)
 #   bench/mutation.sh bot.store.runs       # one module
 #   bench/mutation.sh --score              # print the scores of what has run, run nothing
 #

@@ -540,6 +540,7 @@ def test_three_results_by_default_and_no_notice_for_an_ordinary_question(
     assert len(response.results) == 3
     assert response.notice is None and response.corrections == () and response.suggestions == ()
     assert response.query == "pitfalls" and response.playbook is None
+    assert response.partial is False
 
 
 def test_a_long_question_is_cut_at_the_word_limit_and_says_so(
