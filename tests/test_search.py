@@ -637,7 +637,7 @@ def test_link_lists_count_less_unless_asked_for(write_playbook: WritePlaybook) -
         key("Alpha Grants", READING),
     ]
     assert results[0].score < 0.8
-    # holding half of "zorblat quibbix", the list clears the coverage bar, not the score bar
+    # the list holds only "zorblat", the commoner half of "zorblat quibbix" (by IDF): left out
     assert keys(index, "zorblat quibbix") == [
         key("Beta Prizes", PITFALLS),
         key("Beta Prizes", CASE),
