@@ -4,7 +4,7 @@
 # cover it; a mutant no test notices ("survived") is a promise nothing checks.
 #
 #   .venv/bin/pip install -e ".[test,mutation]"
-#   bench/mutation.sh                      # every module below (tens of minutes on 2 cores)
+#   bench/mutation.sh                      # every module below (well over an hour on 2 cores)
 #   bench/mutation.sh bot.store.runs       # one module
 #   bench/mutation.sh --score              # print the scores of what has run, run nothing
 #
@@ -17,7 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Module -> the mutants it means. For the digest, the claim/retry/bag logic (Digest's
-# methods but its constructors), not the cron parsing or the history listing.
+# methods but its constructors), not the cron parsing or the history listing. For search, the
+# ranking: the index (query, scores, suggestions, and the constructor that builds what they
+# read), which playbook a question names or points at, and the acronyms and clippings of names;
+# not intent.py (its 250 mutants take half an hour here), not the optional semantic.py.
 declare -A TARGETS=(
   [bot.digest.pool]="bot.digest.pool.xǁDigestǁtick__mutmut_* bot.digest.pool.xǁDigestǁpost_now__mutmut_* bot.digest.pool.xǁDigestǁ_retryable__mutmut_* bot.digest.pool.xǁDigestǁ_already_posted__mutmut_* bot.digest.pool.xǁDigestǁ_post__mutmut_* bot.digest.pool.xǁDigestǁ_item_for__mutmut_* bot.digest.pool.xǁDigestǁpeek__mutmut_* bot.digest.pool.xǁDigestǁ_draw__mutmut_* bot.digest.pool.xǁDigestǁ_plan__mutmut_* bot.digest.pool.xǁDigestǁ_fresh_order__mutmut_* bot.digest.pool.xǁDigestǁdue_time__mutmut_*"
   [bot.slack.outbox]="bot.slack.outbox.*"
@@ -25,8 +28,11 @@ declare -A TARGETS=(
   [bot.store.bag]="bot.store.bag.*"
   [bot.store.events]="bot.store.events.*"
   [bot.render.mrkdwn]="bot.render.mrkdwn.*"
+  [bot.search.index]="bot.search.index.*"
+  [bot.search.playbooks]="bot.search.playbooks.*"
+  [bot.search.names]="bot.search.names.*"
 )
-ORDER=(bot.digest.pool bot.store.runs bot.store.bag bot.store.events bot.render.mrkdwn bot.slack.outbox)
+ORDER=(bot.digest.pool bot.store.runs bot.store.bag bot.store.events bot.render.mrkdwn bot.slack.outbox bot.search.index bot.search.playbooks bot.search.names)
 
 mutmut=.venv/bin/mutmut
 if ! [ -x "$mutmut" ]; then

@@ -1,4 +1,9 @@
-"""Search behaviour on the seed corpus and on small corpora written for the test."""
+"""Search behaviour on the seed corpus and on small corpora written for the test.
+
+The second half states the ranking guarantees, each on a small corpus the test builds itself
+(no shared index), so that a change anywhere in building or querying the index fails the test
+that states the promise: it is what the mutation run of the search ranking
+(``bench/mutation.sh bot.search.index``) holds the code to."""
 
 from __future__ import annotations
 
@@ -6,13 +11,15 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.corpus import Corpus, load_corpus
 from bot.search import MAX_QUERY_WORDS, Index
-from bot.search.index import searchable_text
+from bot.search.index import best_first, searchable_text
+from bot.search.names import clippings, short_forms
 from bot.search.tokens import fold, terms
 from tests.conftest import REPO_ROOT, WritePlaybook, best
 
@@ -192,3 +199,610 @@ def test_items_hold_exactly_the_words_of_their_section(directory: Path) -> None:
     for section in load_corpus([directory]).sections:
         from_items = Counter(t for item in section.items for t in terms(searchable_text(item)))
         assert from_items == Counter(terms(section.text)), section.key
+
+
+# ================================================================ ranking guarantees
+# Each test below builds its own index over playbooks given as title → heading → bullets.
+
+KEY, WHEN, CASE = "Key things to know", "When to use", "Case study"
+PITFALLS, READING, WHO = "Potential pitfalls", "Further readings", "Contributors"
+
+
+def slug(title: str) -> str:
+    return title.lower().replace(" ", "-")
+
+
+def build(
+    write_playbook: WritePlaybook,
+    playbooks: dict[str, dict[str, list[str]]],
+    **options: object,
+) -> Index:
+    """An index over playbooks given as title → heading → bullets, headings in file order."""
+    for title, sections in playbooks.items():
+        body = "\n".join(
+            f"## {heading}\n\n" + "".join(f"- {bullet}\n" for bullet in bullets)
+            for heading, bullets in sections.items()
+        )
+        write_playbook(f"{slug(title)}.md", f"---\ntitle: {title}\n---\n\n{body}")
+    return Index(load_corpus([write_playbook.root]), **options)  # type: ignore[attr-defined]
+
+
+def keys(index: Index, question: str, limit: int = 3, context: str = "") -> list[str]:
+    return [r.section.key for r in index.search(question, limit, context).results]
+
+
+def key(title: str, heading: str) -> str:
+    return f"{slug(title)}#{slug(heading)}"
+
+
+# ---------------------------------------------------------------- section order and defaults
+
+
+def test_naming_only_a_playbook_offers_its_sections_in_the_usual_order(
+    write_playbook: WritePlaybook,
+) -> None:
+    """The overview first, then the usual order of sections, whatever the file's order; a
+    heading of the playbook's own comes after the usual ones."""
+    title = "Zorblat Funds"
+    index = build(
+        write_playbook,
+        {
+            title: {
+                "Budget notes": ["Money for the zorblat."],
+                WHO: ["Written by a person."],
+                PITFALLS: ["It can fail."],
+                CASE: ["One story."],
+                KEY: ["The basics."],
+                WHEN: ["Sometimes."],
+            }
+        },
+    )
+    response = index.search("zorblat funds", limit=10)
+    assert [r.section.heading for r in response.results] == [
+        KEY,
+        WHEN,
+        CASE,
+        PITFALLS,
+        WHO,
+        "Budget notes",
+    ]
+    scores = [r.score for r in response.results]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] == 1.0  # the overview's small lead does not lift it past a perfect match
+    assert response.playbook is not None and response.playbook.title == title
+    assert response.partial is False
+
+
+def test_an_empty_question_is_offered_the_usual_first_sections(
+    write_playbook: WritePlaybook,
+) -> None:
+    """Exactly three suggestions: every playbook's overview in corpus order, then the next
+    kind of section; no results, never a missing section."""
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {PITFALLS: ["Alpha risk."], WHEN: ["Alpha when."], KEY: ["Alpha."]},
+            "Beta Prizes": {KEY: ["Beta."], CASE: ["Beta story."]},
+        },
+    )
+    for question in ("", "?!"):
+        response = index.search(question)
+        assert response.results == ()
+        assert [s.key for s in response.suggestions] == [
+            key("Alpha Grants", KEY),
+            key("Beta Prizes", KEY),
+            key("Alpha Grants", WHEN),
+        ]
+
+
+def test_suggestions_after_a_miss_are_the_nearest_three(write_playbook: WritePlaybook) -> None:
+    """A question below the bar is offered the sections holding most of its words, nearest
+    first, topped up with the usual first sections; three at most, never a missing one."""
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {
+                KEY: ["Alpha basics."],
+                WHEN: ["Alpha timing."],
+                CASE: ["The quasar story, with a quasar and a quasar."],
+                PITFALLS: ["A quasar once."],
+            },
+            "Beta Prizes": {
+                KEY: ["Beta basics."],
+                CASE: ["Two quasar mentions: quasar."],
+                PITFALLS: ["Beta risk."],
+            },
+        },
+    )
+    # "quasar" alone would answer; drowned in words no playbook uses, it is a miss
+    response = index.search("quasar zeppelin walrus giraffe trombone lighthouse")
+    assert response.no_match
+    assert [s.key for s in response.suggestions] == [
+        key("Alpha Grants", CASE),
+        key("Beta Prizes", CASE),
+        key("Alpha Grants", PITFALLS),
+    ]
+    # one section holding the word: it, then the usual first sections
+    one = index.search("basics zeppelin walrus giraffe trombone lighthouse")
+    assert one.no_match
+    assert [s.key for s in one.suggestions] == [
+        key("Alpha Grants", KEY),
+        key("Beta Prizes", KEY),
+        key("Alpha Grants", WHEN),
+    ]
+
+
+# ---------------------------------------------------------------- aliases and acronyms
+
+
+def test_an_alias_from_the_config_names_its_section(write_playbook: WritePlaybook) -> None:
+    playbooks = {"Alpha Grants": {KEY: ["Alpha basics."], PITFALLS: ["Alpha can fail."]}}
+    index = build(write_playbook, playbooks, aliases={PITFALLS: ["landmines"]})
+    result = index.search("alpha grants landmines").results[0]
+    assert (result.section.heading, result.intent) == (PITFALLS, "landmines")
+
+
+def test_an_acronym_is_not_corrected_into_a_corpus_word(write_playbook: WritePlaybook) -> None:
+    """ "fros" is Focused Research Organizations, not a typo of "frost", "from" or "for"."""
+    index = build(
+        write_playbook,
+        {
+            "Focused Research Organizations": {
+                KEY: ["Teams from outside academia, for a set time."],
+                PITFALLS: ["Money from one donor runs out."],
+            },
+            "Science Parks": {
+                KEY: ["Land from the city, cleared of frost."],
+                PITFALLS: ["Empty buildings."],
+            },
+        },
+    )
+    response = index.search("fros pitfalls")
+    assert response.corrections == ()
+    assert keys(index, "fros pitfalls") == [key("Focused Research Organizations", PITFALLS)]
+
+
+# ---------------------------------------------------------------- what a result quotes
+
+
+def test_a_result_quotes_the_items_holding_the_words_best_first(
+    write_playbook: WritePlaybook,
+) -> None:
+    """At most two items, the one repeating the question's word before the one mentioning it
+    once, items without it left out; the words found are the reason given."""
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {
+                KEY: ["Alpha basics."],
+                CASE: [
+                    "Nothing relevant here.",
+                    "A quasar appeared once.",
+                    "Quasar after quasar after quasar.",
+                    "Still nothing.",
+                    "Another quasar.",
+                ],
+            },
+            "Beta Prizes": {KEY: ["Beta basics."], CASE: ["Beta story."]},
+        },
+    )
+    result = index.search("quasar").results[0]
+    assert result.section.key == key("Alpha Grants", CASE)
+    assert [item.text for item in result.items] == [
+        "Quasar after quasar after quasar.",
+        "A quasar appeared once.",
+    ]
+    assert result.matched_terms == ("quasar",)
+    assert result.reason == "words: quasar"
+
+
+def test_shown_scores_are_shares_of_the_best_possible(write_playbook: WritePlaybook) -> None:
+    """1.0 is a perfect match of what was asked; a weaker match scores less, but above 0;
+    four decimals at most."""
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {
+                KEY: ["Alpha basics."],
+                CASE: ["The quasar and the nebula, quasar and nebula."],
+                PITFALLS: ["A nebula, once, among many other words of no interest."],
+            },
+            "Beta Prizes": {KEY: ["Beta basics."], CASE: ["Beta story."]},
+        },
+    )
+    results = index.search("quasar nebula", limit=3).results
+    assert [r.section.key for r in results] == [
+        key("Alpha Grants", CASE),
+        key("Alpha Grants", PITFALLS),
+    ]
+    assert results[0].score == pytest.approx(1.0, abs=0.001)  # less the usual-order step
+    assert 0.0 < results[1].score < 0.9
+    assert all(r.score == round(r.score, 4) for r in results)
+
+
+# ---------------------------------------------------------------- best_first
+
+
+def test_best_first_returns_exactly_k_in_score_order_ties_in_corpus_order() -> None:
+    score = np.array([0.2, 0.9, 0.5, 0.9, 0.1, 0.5, 0.7])
+    everyone = np.arange(len(score))
+    assert best_first(score, everyone, 3).tolist() == [1, 3, 6]
+    assert best_first(score, everyone, 5).tolist() == [1, 3, 6, 2, 5]
+    assert best_first(score, everyone, 10).tolist() == [1, 3, 6, 2, 5, 0, 4]
+    assert best_first(score, np.array([5, 2, 0]), 2).tolist() == [2, 5]
+    assert best_first(score, np.array([], dtype=np.int64), 3).tolist() == []
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4])
+def test_limit_k_returns_k_distinct_sections_in_score_order(
+    write_playbook: WritePlaybook, limit: int
+) -> None:
+    index = build(
+        write_playbook,
+        {
+            title: {KEY: [f"{title} basics."], PITFALLS: [f"{title} can fail."]}
+            for title in ("Alpha Grants", "Beta Prizes", "Gamma Parks", "Delta Labs", "Eta Funds")
+        },
+    )
+    results = index.search("pitfalls", limit=limit).results
+    assert len({r.section.key for r in results}) == len(results) == limit
+    assert [r.section.playbook_title for r in results] == [
+        "Alpha Grants",
+        "Beta Prizes",
+        "Delta Labs",
+        "Eta Funds",
+    ][:limit]
+    assert index.search("pitfalls", limit=0).results == ()
+
+
+# ---------------------------------------------------------------- coverage: half the topic
+
+
+SKY = {
+    "Alpha Grants": {
+        KEY: ["Alpha basics."],
+        CASE: ["The quasar, the nebula and the pulsar."],
+        PITFALLS: ["A nebula risk."],
+    },
+    "Beta Prizes": {KEY: ["Beta basics."], CASE: ["Beta story."], PITFALLS: ["Beta risk."]},
+}
+
+
+def test_a_rare_unknown_word_counts_fully_against_an_answer_an_everyday_one_less(
+    write_playbook: WritePlaybook,
+) -> None:
+    """A section must hold half the question's topic words, by IDF. A word no playbook uses
+    counts against that share: fully when it is no everyday word ("zxqvor": something the
+    playbooks do not cover), less when it is ("lunch": filler). Here "quasar" and "nebula"
+    weigh a little less than one unknown word, so the rare one tips the question below half
+    and the everyday one does not; a third matching word ("pulsar") tips it back."""
+    index = build(write_playbook, SKY)
+    assert keys(index, "quasar nebula zxqvor") == []
+    assert keys(index, "quasar nebula lunch") == [
+        key("Alpha Grants", CASE),
+        key("Alpha Grants", PITFALLS),
+    ]
+    assert keys(index, "quasar nebula pulsar zxqvor") == [
+        key("Alpha Grants", CASE),
+        key("Alpha Grants", PITFALLS),
+    ]
+    assert keys(index, "quasar lunch") == []
+
+
+def test_the_thread_gives_topic_words_not_its_stop_words_or_section_names(
+    write_playbook: WritePlaybook,
+) -> None:
+    """The thread's words are the question's topic ("what went wrong?" — with what?); its
+    stop words and the names of sections it mentions ("risks", "mistakes") are not."""
+    index = build(write_playbook, SKY)
+    about = "the quasar, its risks and mistakes, and the nebula"
+    response = index.search("what went wrong?", context=about)
+    assert [(r.section.key, r.matched_terms) for r in response.results] == [
+        (key("Alpha Grants", PITFALLS), ("nebula",)),
+        (key("Alpha Grants", CASE), ("quasar", "nebula")),
+    ]
+    assert response.results[0].intent == "went wrong"
+    assert index.search("what went wrong?").no_match
+
+
+def test_the_reason_names_the_words_as_typed_and_the_section_name_matched(
+    write_playbook: WritePlaybook,
+) -> None:
+    index = build(write_playbook, SKY)
+    result = index.search("quasars nebulas").results[0]
+    assert result.matched_terms == ("quasars", "nebulas")
+    assert result.reason == "words: quasars, nebulas"
+    exact = index.search("pitfalls").results[0]
+    assert (exact.intent, exact.intent_typed, exact.reason) == (
+        "pitfalls",
+        None,
+        'matched "pitfalls"',
+    )
+    typo = index.search("pitfals").results[0]
+    assert (typo.intent, typo.intent_typed) == ("pitfalls", "pitfals")
+    assert typo.reason == 'matched "pitfalls" (you typed "pitfals")'
+
+
+# ---------------------------------------------------------------- what every response says
+
+
+def test_three_results_by_default_and_no_notice_for_an_ordinary_question(
+    write_playbook: WritePlaybook,
+) -> None:
+    index = build(
+        write_playbook,
+        {
+            title: {KEY: [f"{title} basics."], PITFALLS: [f"{title} can fail."]}
+            for title in ("Alpha Grants", "Beta Prizes", "Gamma Parks", "Delta Labs")
+        },
+    )
+    response = index.search("pitfalls")
+    assert len(response.results) == 3
+    assert response.notice is None and response.corrections == () and response.suggestions == ()
+    assert response.query == "pitfalls" and response.playbook is None
+    assert response.partial is False
+
+
+def test_a_long_question_is_cut_at_the_word_limit_and_says_so(
+    write_playbook: WritePlaybook,
+) -> None:
+    index = build(write_playbook, SKY)
+    at_limit = " ".join(["quasar"] * MAX_QUERY_WORDS)
+    assert index.search(at_limit).notice is None
+    over = index.search(f"{at_limit} quasar")
+    assert over.notice == f"long question: only its first {MAX_QUERY_WORDS} words were used"
+    assert over.results[0].section.key == key("Alpha Grants", CASE)
+    # the notice survives a miss too
+    off_topic = index.search(" ".join(["lunch"] * (MAX_QUERY_WORDS + 1)))
+    assert off_topic.no_match
+    assert off_topic.notice == over.notice
+
+
+@pytest.fixture(scope="module")
+def evaluation() -> Index:
+    return Index(load_corpus([REPO_ROOT / "bench" / "quality" / "corpus"]))
+
+
+@pytest.mark.parametrize(
+    ("question", "notice", "corrections"),
+    [
+        ("", "empty", ()),
+        ("?! …", "no words I can search for", ()),
+        # words most playbooks use, and common in English too: ask for more
+        ("people time", "only common words: add what the question is about", ()),
+        ("peple time", "only common words: add what the question is about", (("peple", "people"),)),
+        # everyday words the playbooks lack: off topic, offered the nearest sections quietly
+        ("lunch time", None, ()),
+        ("lunch with peple", None, (("peple", "people"),)),
+    ],
+)
+def test_an_unanswered_question_says_why_and_keeps_what_was_asked(
+    evaluation: Index, question: str, notice: str | None, corrections: tuple[str, ...]
+) -> None:
+    response = evaluation.search(question)
+    assert response.results == () and response.no_match
+    assert response.query == question
+    assert response.notice == notice
+    assert response.corrections == corrections
+    assert response.playbook is None and not response.partial
+    assert len(response.suggestions) == 3 and None not in response.suggestions
+
+
+def test_a_section_holding_exactly_half_the_topic_answers(write_playbook: WritePlaybook) -> None:
+    """Half the topic words by IDF is enough ("at least half"); less is not. Neither playbook
+    stands out here, so only coverage decides."""
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {KEY: ["Alpha basics."], CASE: ["A zorblat story."]},
+            "Beta Prizes": {KEY: ["Beta basics."], CASE: ["A quibbix story."]},
+        },
+    )
+    assert keys(index, "zorblat quibbix") == [key("Alpha Grants", CASE), key("Beta Prizes", CASE)]
+    assert keys(index, "zorblat quibbix zxqvor") == []
+    # a miss keeps what was asked: the corrections, the long-question notice
+    miss = index.search("zorblatt quibbix zxqvor" + " the" * MAX_QUERY_WORDS)
+    assert miss.results == () and miss.playbook is None
+    assert miss.corrections == (("zorblatt", "zorblat"),)
+    assert miss.notice == f"long question: only its first {MAX_QUERY_WORDS} words were used"
+    assert [s.key for s in miss.suggestions] == [
+        key("Alpha Grants", CASE),
+        key("Beta Prizes", CASE),
+        key("Alpha Grants", KEY),
+    ]
+
+
+REFERENCES = {
+    "Alpha Grants": {
+        KEY: ["Alpha basics."],
+        CASE: ["The quasar, the nebula and the pulsar."],
+        PITFALLS: ["A nebula risk."],
+        READING: ["Zorblat and zorblat: a history."],
+    },
+    "Beta Prizes": {
+        KEY: ["Beta basics."],
+        CASE: ["Beta story with a zorblat."],
+        PITFALLS: ["Beta risk of quibbix."],
+    },
+}
+
+
+def test_link_lists_count_less_unless_asked_for(write_playbook: WritePlaybook) -> None:
+    """A reading list echoes names without explaining them: a section that explains comes
+    first even when the list repeats the word more; asked for, the list counts fully."""
+    index = build(write_playbook, REFERENCES)
+    results = index.search("zorblat").results
+    assert [r.section.key for r in results] == [
+        key("Beta Prizes", CASE),
+        key("Alpha Grants", READING),
+    ]
+    assert results[0].score < 0.8
+    # the list holds only "zorblat", the commoner half of "zorblat quibbix" (by IDF): left out
+    assert keys(index, "zorblat quibbix") == [
+        key("Beta Prizes", PITFALLS),
+        key("Beta Prizes", CASE),
+    ]
+    asked = index.search("zorblat further reading").results
+    assert [r.section.key for r in asked] == [
+        key("Alpha Grants", READING),
+        key("Beta Prizes", CASE),
+    ]
+    assert asked[0].score == pytest.approx(1.0, abs=0.001)
+
+
+def test_content_pointing_at_one_playbook_lets_its_asked_for_section_answer(
+    write_playbook: WritePlaybook,
+) -> None:
+    """ "quasar pulsar" points at Alpha Grants only: its overview answers "overview" though it
+    holds neither word, first since it was asked for; the case study holding both follows."""
+    index = build(write_playbook, REFERENCES)
+    assert keys(index, "quasar pulsar overview") == [
+        key("Alpha Grants", KEY),
+        key("Alpha Grants", CASE),
+    ]
+
+
+# ---------------------------------------------------------------- naming a playbook
+
+
+def test_a_question_naming_a_playbook_is_answered_from_it_not_the_best_matching(
+    write_playbook: WritePlaybook,
+) -> None:
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {KEY: ["Quasar, quasar, quasar."], CASE: ["A quasar story."]},
+            "Beta Prizes": {KEY: ["Beta basics."], PITFALLS: ["A quasar once."], WHO: ["Bo."]},
+        },
+    )
+    response = index.search("beta prizes quasar")
+    assert response.playbook is not None and response.playbook.title == "Beta Prizes"
+    assert [r.section.key for r in response.results] == [key("Beta Prizes", PITFALLS)]
+    assert not response.partial
+    # nothing in it matches the rest: its sections, in the usual order, as a partial answer
+    partial = index.search("beta prizes nebula")
+    assert partial.partial and partial.playbook is not None
+    assert [r.section.key for r in partial.results] == [
+        key("Beta Prizes", KEY),
+        key("Beta Prizes", PITFALLS),
+        key("Beta Prizes", WHO),
+    ]
+
+
+def test_the_playbook_named_more_fully_comes_first(write_playbook: WritePlaybook) -> None:
+    """Two title words name a playbook; the share of its title named orders the named ones."""
+    index = build(
+        write_playbook,
+        {
+            "Quasar Park Lotteries": {KEY: ["Draws."], PITFALLS: ["Rigged draws."]},
+            "Quasar Parks": {KEY: ["Land."], PITFALLS: ["Empty land."]},
+            "Nebula Funds": {KEY: ["Money."], PITFALLS: ["No money."]},
+        },
+    )
+    response = index.search("quasar park pitfalls")
+    assert response.playbook is None  # two named: no single one to narrow to
+    assert keys(index, "quasar park pitfalls") == [
+        key("Quasar Parks", PITFALLS),
+        key("Quasar Park Lotteries", PITFALLS),
+    ]
+    assert keys(index, "quasar park lotteries pitfalls") == [
+        key("Quasar Park Lotteries", PITFALLS),
+        key("Quasar Parks", PITFALLS),
+    ]
+
+
+def test_one_word_of_a_longer_title_names_nothing_a_one_word_title_is_named(
+    write_playbook: WritePlaybook,
+) -> None:
+    index = build(
+        write_playbook,
+        {
+            "Lotteries": {KEY: ["Draws."], PITFALLS: ["Rigged draws."]},
+            "Alpha Grants": {KEY: ["Alpha."], PITFALLS: ["Alpha risk."]},
+            "Beta Grants": {KEY: ["Beta."], PITFALLS: ["Beta risk."]},
+        },
+    )
+    lotteries = index.search("lotteries pitfalls")
+    assert lotteries.playbook is not None and lotteries.playbook.title == "Lotteries"
+    assert keys(index, "lotteries pitfalls") == [key("Lotteries", PITFALLS)]
+    assert index.search("grants pitfalls").playbook is None
+    assert index.search("alpha grants pitfalls").playbook is not None
+
+
+@pytest.mark.parametrize("users", [2, 3])
+def test_an_acronym_most_playbooks_use_as_a_word_names_none(
+    write_playbook: WritePlaybook, users: int
+) -> None:
+    """ "R&D" in a corpus about research funding is vocabulary, not the name of the R&D Tax
+    Credits playbook: when more than a third of the playbooks (at least two) say it; its
+    longer acronym still names the playbook."""
+    playbooks = {"Research and Development Tax Credits": {KEY: ["Refunds."], PITFALLS: ["Abuse."]}}
+    for n, title in enumerate(("Alpha Grants", "Beta Prizes", "Gamma Parks")):
+        playbooks[title] = {KEY: ["R&D money." if n < users else "Money."], PITFALLS: ["Risk."]}
+    index = build(write_playbook, playbooks)
+    rd = index.search("rd pitfalls")
+    assert (rd.playbook is None) == (users > 2)
+    named = index.search("rdtc pitfalls")
+    assert named.playbook is not None and named.corrections == ()
+    assert keys(index, "rdtc pitfalls") == [key("Research and Development Tax Credits", PITFALLS)]
+
+
+def test_acronyms_are_the_initials_of_two_or_more_words_with_plurals() -> None:
+    assert short_forms("Small Business Innovation Research") == {
+        *("sb", "sbs", "bi", "bis", "ir", "irs"),  # two words
+        *("sbi", "sbis", "bir", "birs"),  # three
+        *("sbir", "sbirs"),  # all four
+    }
+    assert short_forms("Human Innovation") == {"hi"}  # "his" is a stop word
+    assert short_forms("Laboratories") == set()
+
+
+def test_clippings_keep_three_letters_and_leave_three_out() -> None:
+    assert clippings("Parkways") == dict.fromkeys(
+        ("par", "pars", "park", "parks", "parkw", "parkws"), "parkways"
+    )
+    assert clippings("Theory") == {"thes": "theory"}  # "the" is a stop word
+    assert clippings("Lab") == {}
+
+
+def test_a_clipped_title_word_names_its_playbook_unless_others_use_it(
+    write_playbook: WritePlaybook,
+) -> None:
+    """ "labs" is Laboratories as people say it; "parks" is no clipping of Parkways when
+    another playbook uses "parks" as a word of its own."""
+    index = build(
+        write_playbook,
+        {
+            "Industrial Laboratories": {KEY: ["Bell."], PITFALLS: ["Closed."]},
+            "Quasar Parkways": {KEY: ["Roads."], PITFALLS: ["Traffic."]},
+            "Nebula Funds": {KEY: ["Parks and money."], PITFALLS: ["No money."]},
+        },
+    )
+    labs = index.search("industrial labs pitfalls")
+    assert labs.playbook is not None and labs.playbook.title == "Industrial Laboratories"
+    assert index.search("quasar parks pitfalls").playbook is None
+    lab = index.search("industrial lab pitfalls")
+    assert lab.playbook is not None and lab.playbook.title == "Industrial Laboratories"
+
+
+def test_content_shared_by_two_playbooks_identifies_neither(write_playbook: WritePlaybook) -> None:
+    """An asked-for section holding none of the words answers only when the content points at
+    its playbook clearly; here both playbooks hold "zorblat" alike."""
+    index = build(
+        write_playbook,
+        {
+            "Alpha Grants": {KEY: ["Alpha basics."], CASE: ["A zorblat story."]},
+            "Beta Prizes": {KEY: ["Beta basics."], CASE: ["A zorblat tale."]},
+        },
+    )
+    assert keys(index, "zorblat overview") == [key("Alpha Grants", CASE), key("Beta Prizes", CASE)]
+
+
+def test_in_a_one_playbook_corpus_the_content_points_at_it(write_playbook: WritePlaybook) -> None:
+    """With one playbook, any content match points at it: its overview answers "overview"
+    beside the words, as in a larger corpus where the words are its own."""
+    index = build(write_playbook, {"Alpha Grants": SKY["Alpha Grants"]})
+    assert keys(index, "quasar pulsar overview") == [
+        key("Alpha Grants", KEY),
+        key("Alpha Grants", CASE),
+    ]

@@ -90,3 +90,65 @@ def test_the_command_line_uses_it_when_asked(
     monkeypatch.setenv("HUBS_SEMANTIC", "on")
     assert main(argv) == 0
     assert capsys.readouterr().out.startswith("Nothing in the playbooks matches")
+
+
+def test_a_question_like_nothing_in_the_playbooks_still_says_what_was_asked(
+    both: tuple[Index, Index],
+) -> None:
+    """Below the similarity floor everywhere, the semantic index answers nothing the lexical
+    one would answer; the response keeps the question, its corrections and the long-question
+    notice, and offers the sections holding its words ("performance", "reviews")."""
+    lexical, semantic = both
+    question = "when are performance reviws due " + "and when are they due " * 8
+    assert lexical.search(question).results
+    response = semantic.search(question)
+    assert response.results == () and response.query == question.strip()
+    assert response.corrections == (("reviws", "reviews"),)
+    assert response.notice == "long question: only its first 40 words were used"
+    assert [s.key for s in response.suggestions] == [
+        "technology-readiness-levels#contributors",
+        "science-parks#further-readings",
+        "arpa-program-managers#key-things-to-know",
+    ]
+
+
+# The semantic channel's share in the order and in the shown scores, for paraphrases where it
+# changes the lexical answer: first answers checked by hand, the rest pinned as they are today.
+SEMANTIC_RANKINGS = [
+    ("what happens to the work once the person who dreamed it up rotates out?", []),
+    (
+        "would a different set of judges have picked different winners?",
+        [
+            ("inducement-prizes#key-things-to-know", 0.76),
+            ("grant-lotteries#case-study", 0.68),
+            ("inducement-prizes#potential-pitfalls", 0.66),
+        ],
+    ),
+    (
+        "how come big companies mostly quit doing fundamental discovery work?",
+        [
+            ("focused-research-organizations#when-to-use", 0.43),
+            ("focused-research-organizations#key-things-to-know", 0.37),
+            ("focused-research-organizations#potential-pitfalls", 0.32),
+        ],
+    ),
+    (
+        "every part passed its tests on its own but the assembled thing was nowhere near ready"
+        " - is the maturity score misleading us?",
+        [
+            ("technology-readiness-levels#potential-pitfalls", 0.70),
+            ("technology-readiness-levels#case-study", 0.44),
+            ("technology-readiness-levels#key-things-to-know", 0.42),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), SEMANTIC_RANKINGS, ids=range(4))
+def test_the_semantic_channel_in_the_whole_top_three(
+    both: tuple[Index, Index], question: str, expected: list[tuple[str, float]]
+) -> None:
+    _, semantic = both
+    results = semantic.search(question).results
+    assert [r.section.key for r in results] == [k for k, _ in expected]
+    assert [r.score for r in results] == pytest.approx([s for _, s in expected], abs=0.006)

@@ -31,14 +31,12 @@ class PlaybookScorer:
         self._n = len(playbooks)
         self._idf = idf
         self.doc_playbook = np.zeros(len(section_docs), dtype=np.int64)
-        self.docs: list[np.ndarray] = []
         vocabularies: list[set[str]] = []
         playbook_docs: list[list[str]] = []
         start = 0
         for p, playbook in enumerate(playbooks):
             end = start + len(playbook.sections)
             self.doc_playbook[start:end] = p
-            self.docs.append(np.arange(start, end))
             doc = [t for d in section_docs[start:end] for t in d]
             playbook_docs.append(doc or [""])
             vocabularies.append(set(doc))
@@ -51,7 +49,6 @@ class PlaybookScorer:
         # a word more than a third of the playbooks use says nothing about which one is meant
         common = max(2, len(playbooks) // 3)
         self.general = frozenset(term for term, count in using.items() if count > common)
-        self.title_labels = [fold(p.title) for p in playbooks]
 
     def named(
         self, query_words: list[str], content: list[str]
