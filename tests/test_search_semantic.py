@@ -127,7 +127,7 @@ SEMANTIC_RANKINGS = [
     (
         "how come big companies mostly quit doing fundamental discovery work?",
         [
-            ("focused-research-organizations#when-to-use", 0.43),
+            ("focused-research-organizations#when-to-use", 0.42),
             ("focused-research-organizations#key-things-to-know", 0.37),
             ("focused-research-organizations#potential-pitfalls", 0.32),
         ],
@@ -136,9 +136,9 @@ SEMANTIC_RANKINGS = [
         "every part passed its tests on its own but the assembled thing was nowhere near ready"
         " - is the maturity score misleading us?",
         [
-            ("technology-readiness-levels#potential-pitfalls", 0.70),
-            ("technology-readiness-levels#case-study", 0.44),
-            ("technology-readiness-levels#key-things-to-know", 0.42),
+            ("technology-readiness-levels#potential-pitfalls", 0.71),
+            ("technology-readiness-levels#case-study", 0.45),
+            ("technology-readiness-levels#key-things-to-know", 0.43),
         ],
     ),
 ]

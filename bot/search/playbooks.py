@@ -31,12 +31,14 @@ class PlaybookScorer:
         self._n = len(playbooks)
         self._idf = idf
         self.doc_playbook = np.zeros(len(section_docs), dtype=np.int64)
+        self.docs: list[np.ndarray] = []  # each playbook's sections (the candidates it names)
         vocabularies: list[set[str]] = []
         playbook_docs: list[list[str]] = []
         start = 0
         for p, playbook in enumerate(playbooks):
             end = start + len(playbook.sections)
             self.doc_playbook[start:end] = p
+            self.docs.append(np.arange(start, end))
             doc = [t for d in section_docs[start:end] for t in d]
             playbook_docs.append(doc or [""])
             vocabularies.append(set(doc))
