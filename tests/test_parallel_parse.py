@@ -14,6 +14,7 @@ import pytest
 from bot.corpus import load_corpus, parse_playbook
 from bot.corpus.cache import ParseCache
 from bot.corpus.parallel import (
+    MIN_FILES_PER_SPAWNED_WORKER,
     MIN_FILES_PER_WORKER,
     ParallelParser,
     Parsed,
@@ -92,6 +93,8 @@ def test_a_reload_of_a_few_files_stays_in_process() -> None:
     assert worker_count(5, requested=3) == 3
     cores = len(os.sched_getaffinity(0))
     assert worker_count(MIN_FILES_PER_WORKER * 100) == min(cores, 8)
+    # spawned workers import the package first: they need more files to be worth it
+    assert worker_count(MIN_FILES_PER_WORKER * 2, per_worker=MIN_FILES_PER_SPAWNED_WORKER) == 1
 
 
 def dies_in_a_worker(path: Path, raw: bytes | None) -> Parsed:

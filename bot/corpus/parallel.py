@@ -4,7 +4,7 @@ markdown-it and PyYAML are pure Python (several milliseconds a file), so a first
 large corpus is CPU-bound in one core while the others idle. Files are independent, so the
 misses of a load are parsed in worker processes, in batches (bounded memory: a batch's bytes,
 never the whole corpus's) and in order. Small loads stay in-process: starting workers costs
-more than a few dozen files take.
+more than a few dozen files take (a few hundred when the workers must be spawned).
 
 Workers are forked when this process runs no other thread (the command line, gunicorn's
 master at start): nothing is re-imported and no script is re-run. With other threads running
@@ -36,20 +36,25 @@ Job = tuple[Path, bytes | None]  # a file, and its bytes when they were read alr
 Parsed = tuple[Playbook | None, Sequence[Problem]]
 Parse = Callable[[Path, bytes | None], Parsed]
 
-MIN_FILES_PER_WORKER = 48  # below this a worker's start (~0.3 s of imports) is not repaid
+# Files a worker must have to repay its start: a forked one starts at once, a spawned one
+# imports the package (and the main script's imports) first, ~0.5-1 s.
+MIN_FILES_PER_WORKER = 48
+MIN_FILES_PER_SPAWNED_WORKER = 250
 MAX_WORKERS = 8
 BATCH_FILES = 512  # at most this many files' bytes held at once
 
 
-def worker_count(files: int, requested: int | None = None) -> int:
+def worker_count(
+    files: int, requested: int | None = None, per_worker: int = MIN_FILES_PER_WORKER
+) -> int:
     """Workers for ``files`` misses: ``requested`` when given (0 or 1: in-process), else one
-    per usable core, no more than the files can keep busy."""
+    per usable core, each with at least ``per_worker`` files."""
     if requested is not None:
         return max(requested, 1)
     if multiprocessing.parent_process() is not None:
         return 1  # a worker itself (or a script without a __main__ guard re-run in one)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, MAX_WORKERS, files // MIN_FILES_PER_WORKER))
+    return max(1, min(cores or 1, MAX_WORKERS, files // per_worker))
 
 
 def _start_method() -> multiprocessing.context.BaseContext:
@@ -83,10 +88,14 @@ class ParallelParser:
     def parse(self, jobs: Sequence[Job]) -> list[Parsed]:
         """Workers start at the first batch large enough to repay them (a reload of three
         edited files stays in-process) and serve the batches after it."""
-        workers = self._pool_size or worker_count(len(jobs), self._requested)
+        method = _start_method()
+        per_worker = MIN_FILES_PER_WORKER
+        if method.get_start_method() != "fork":
+            per_worker = MIN_FILES_PER_SPAWNED_WORKER
+        workers = self._pool_size or worker_count(len(jobs), self._requested, per_worker)
         if workers > 1 and len(jobs) > 1:
             try:
-                return self._in_workers(jobs, workers)
+                return self._in_workers(jobs, workers, method)
             except (BrokenProcessPool, OSError, RuntimeError) as exc:
                 log.warning(
                     "parse workers failed; parsing in-process instead",
@@ -96,9 +105,11 @@ class ParallelParser:
                 self._requested = 1
         return [self._parse_one(path, raw) for path, raw in jobs]
 
-    def _in_workers(self, jobs: Sequence[Job], workers: int) -> list[Parsed]:
+    def _in_workers(
+        self, jobs: Sequence[Job], workers: int, method: multiprocessing.context.BaseContext
+    ) -> list[Parsed]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(workers, mp_context=_start_method())
+            self._pool = ProcessPoolExecutor(workers, mp_context=method)
             self._pool_size = workers
         chunk = max(1, min(16, len(jobs) // (workers * 4)))
         paths = [path for path, _ in jobs]
