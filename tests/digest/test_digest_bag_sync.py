@@ -32,6 +32,14 @@ def pitfalls(root: Path, names: list[str], name: str = "p.md") -> Path:
     return root
 
 
+def seed_copy(tmp_path: Path) -> Path:
+    """A corpus directory holding a copy of the seed playbook, for tests that add files."""
+    root = tmp_path / "seed"
+    root.mkdir()
+    (root / SEED_FILE.name).write_bytes(SEED_FILE.read_bytes())
+    return root
+
+
 def pool_ids(digest: Digest) -> list[str]:
     return sorted(item.id for item in digest_pool(digest._corpus()))
 
@@ -131,9 +139,7 @@ def test_every_cycle_is_a_fresh_shuffle(
 def test_a_section_not_yet_posted_gives_way_to_its_items_shuffled_in(
     make_digest: MakeDigest, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    root = tmp_path / "seed"
-    root.mkdir()
-    (root / SEED_FILE.name).write_bytes(SEED_FILE.read_bytes())
+    root = seed_copy(tmp_path)
     digest = make_digest(corpus=lambda: load_corpus([root]))
     digest.store.start_cycle(CHANNEL, [PITFALL, CASE_STUDY])
     outcome = digest.tick(week(0))  # the pitfall, or a case-study item placed first
@@ -148,9 +154,7 @@ def test_a_section_not_yet_posted_gives_way_to_its_items_shuffled_in(
 def test_a_posted_sections_week_does_not_swallow_new_items_of_other_playbooks(
     make_digest: MakeDigest, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    root = tmp_path / "seed"
-    root.mkdir()
-    (root / SEED_FILE.name).write_bytes(SEED_FILE.read_bytes())
+    root = seed_copy(tmp_path)
     pitfalls(root, ["fresh"], name="new.md")
     digest = make_digest(corpus=lambda: load_corpus([root]))
     (fresh,) = [i for i in pool_ids(digest) if i.startswith("new#")]
