@@ -26,3 +26,18 @@ def test_a_terms_postings_are_bm25s_scores_for_it(docs: list[list[str]]) -> None
         dense[held] = scores
         np.testing.assert_allclose(dense, model.get_scores([term]).astype(np.float64))
         assert sorted(held.tolist()) == [i for i, doc in enumerate(docs) if term in doc]
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(documents)
+def test_a_match_says_which_documents_hold_each_term(docs: list[list[str]]) -> None:
+    docs = [doc or [""] for doc in docs]
+    model = bm25.build(docs)
+    terms = sorted({t for doc in docs for t in doc} - {""})
+    found = bm25.match(model, terms, dict.fromkeys(terms, 1.0), set(terms))
+    for term in terms:
+        assert [d for d in range(len(docs)) if found.holds(term, d)] == [
+            i for i, doc in enumerate(docs) if term in doc
+        ]
+    assert found.docs.tolist() == [i for i, doc in enumerate(docs) if set(doc) & set(terms)]
+    assert not found.holds("absent", 0)

@@ -62,7 +62,7 @@ class Match:
     docs: np.ndarray
     relevance: np.ndarray  # BM25 relative to the best document, times coverage
     coverage: np.ndarray  # share of the terms held, each counted with its weight
-    holders: dict[str, np.ndarray]  # term -> the documents holding it (sorted)
+    holders: dict[str, np.ndarray]  # term -> the documents holding it (its postings)
 
     @classmethod
     def nothing(cls) -> Match:
@@ -75,11 +75,10 @@ class Match:
         return spread
 
     def holds(self, term: str, doc: int) -> bool:
+        """Asked for the few sections shown, so a scan of the postings, not a sort of every
+        term's postings on every question (most matches are never asked)."""
         held = self.holders.get(term)
-        if held is None or not len(held):
-            return False
-        at = int(np.searchsorted(held, doc))
-        return at < len(held) and int(held[at]) == doc
+        return held is not None and bool((held == doc).any())
 
 
 def match(
@@ -111,4 +110,4 @@ def match(
     top = total.max()
     coverage = covered / idf_total
     relevance = (total / top if top > 0 else total) * coverage
-    return Match(docs, relevance, coverage, {t: np.sort(d) for t, (d, _) in columns.items()})
+    return Match(docs, relevance, coverage, {t: held for t, (held, _) in columns.items()})

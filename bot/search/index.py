@@ -264,7 +264,9 @@ class Index:
             strong = semantic >= SEMANTIC_STRONG
             eligible_playbooks = eligible_playbooks.copy()
             eligible_playbooks[np.unique(self._doc_playbook[strong])] = True
-        identified = self._playbooks.identified(playbook)
+        # the one playbook the content clearly points at: read only when found by content
+        by_content = bool(topic) and not named
+        identified = self._playbooks.identified(playbook) if by_content else None
         # Only sections that could be answers are scored: those holding a topic word, those of
         # a playbook named or clearly pointed at, and — for a bare "pitfalls" — those of the
         # kind asked for. Every other section fails the rules below whatever its score.
@@ -299,6 +301,7 @@ class Index:
             own_match = (head > 0) | (text > 0)
         else:  # found by content: the section holds half the topic (by IDF), or the content
             # points at one playbook clearly and the section is the kind asked for
+            assert identified is not None
             own_match = (coverage >= MIN_COVERAGE) | (identified[pb] & ((head > 0) | (text > 0)))
         if semantic is not None and topic:
             own_match = own_match | (semantic[candidates] >= SEMANTIC_STRONG)
@@ -347,7 +350,7 @@ class Index:
         topic: list[str],
         intent: Intent,
         named: Mapping[int, float],
-        identified: np.ndarray,
+        identified: np.ndarray | None,
         semantic: np.ndarray | None,
     ) -> np.ndarray:
         """Every section the answering rules could accept, sorted (corpus order)."""
@@ -355,7 +358,7 @@ class Index:
         parts.extend(self._playbooks.docs[p] for p in named)
         if not topic:
             parts.extend(self._docs_by_heading[h] for h in intent.strength)
-        elif not named:
+        elif identified is not None:  # found by content
             parts.extend(self._playbooks.docs[int(p)] for p in np.flatnonzero(identified))
             if semantic is not None:
                 parts.append(np.flatnonzero(semantic >= SEMANTIC_STRONG))
