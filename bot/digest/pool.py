@@ -27,6 +27,7 @@ from bot.render.slack import render_digest_message
 from bot.settings import Settings
 from bot.slack_api.client import (
     TooManyPagesError,
+    event_payload,
     make_web_client,
     paged_messages,
     post_message,
@@ -297,8 +298,7 @@ class Digest:
         )
         try:
             for message in messages:
-                payload = (message.get("metadata") or {}).get("event_payload") or {}
-                if payload.get("week") == run.week:
+                if event_payload(message).get("week") == run.week:
                     self.store.mark_posted(run.id, message["ts"], datetime.now(UTC))
                     return True
         except SlackApiError as exc:

@@ -32,6 +32,7 @@ from bot.observability import metrics
 from bot.settings import Settings
 from bot.slack_api.client import (
     TooManyPagesError,
+    event_payload,
     make_web_client,
     paged_messages,
     post_message,
@@ -94,7 +95,7 @@ def already_posted(client: WebClient, message: dict[str, Any], since: datetime) 
     """Is a message with this one's metadata id already in its thread (or channel), among
     what arrived there since ``since`` (the first attempt), page by page? More pages than
     :data:`CHECK_PAGES` raises :class:`TooManyPagesError`: the caller decides what unknown means."""
-    reply = ((message.get("metadata") or {}).get("event_payload") or {}).get("reply")
+    reply = event_payload(message).get("reply")
     if not reply:
         return False
     channel, thread = message.get("channel"), message.get("thread_ts")
@@ -108,9 +109,7 @@ def already_posted(client: WebClient, message: dict[str, Any], since: datetime) 
         found = paged_messages(client.conversations_replies, CHECK_PAGES, ts=thread, **params)
     else:
         found = paged_messages(client.conversations_history, CHECK_PAGES, **params)
-    return any(
-        ((m.get("metadata") or {}).get("event_payload") or {}).get("reply") == reply for m in found
-    )
+    return any(event_payload(m).get("reply") == reply for m in found)
 
 
 class Outbox:

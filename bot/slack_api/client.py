@@ -92,6 +92,12 @@ def post_message(client: WebClient, **kwargs: Any) -> dict[str, Any]:
     return response.data  # type: ignore[return-value]
 
 
+def event_payload(message: dict[str, Any]) -> dict[str, Any]:
+    """The ``metadata.event_payload`` the bot attached to a message it posted ({} if none):
+    how a later check recognises its own post in a channel's or thread's history."""
+    return (message.get("metadata") or {}).get("event_payload") or {}
+
+
 class TooManyPagesError(Exception):
     """More pages than the caller is willing to read: the answer is unknown."""
 
