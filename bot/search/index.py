@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -147,42 +146,63 @@ class Index:
 
     # ------------------------------------------------------------------ build
 
-    def _build_documents(self) -> tuple[list[list[str]], set[str], Counter[str]]:
-        """One tokenizer pass over the corpus: each item's words give its terms (for picking
-        the items to quote), the section's document is its title, its heading (twice) and
-        its items' terms. Returns (the section documents, the words as written — for typo
-        correction —, each term's count in the corpus)."""
-        docs: list[list[str]] = []
-        self._item_terms: list[list[tuple[str, ...]]] = []
-        stems: dict[str, str] = {}  # word → stem, without a call per word
+    def _build_documents(self) -> tuple[bm25.Documents, set[str], dict[str, int]]:
+        """One tokenizer pass over the corpus: a section's document is its title, its heading
+        (twice) and its items' terms; the items' terms are kept (as ids, end to end) for
+        picking the items to quote. Returns (the section documents, the words as written —
+        for typo correction —, each term's count in the corpus)."""
+        vocabulary: dict[str, int] = {}  # term -> id
+        word_ids: dict[str, int] = {}  # word -> its term's id, without a stem call per word
         surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
+
+        def term_id(word: str) -> int:
+            term = stem(word)
+            found = word_ids[word] = vocabulary.setdefault(term, len(vocabulary))
+            return found
+
+        ids: list[int] = []  # every section's document, end to end
+        in_items: list[bool] = []  # which of those are an item's (not the title or heading)
+        doc_bounds, item_bounds, doc_items = [0], [0], [0]
         for section in self.sections:
-            surface.update(words(f"{section.playbook_title} {section.heading}"))
-            doc = terms(section.playbook_title) + terms(section.heading) * 2
-            per_item: list[tuple[str, ...]] = []
+            heading = words(section.heading)
+            surface.update(words(section.playbook_title), heading)
+            head_terms = [stem(w) for w in heading if w not in STOPWORDS]
+            head = terms(section.playbook_title) + head_terms * 2
+            ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in head)
+            in_items.extend([False] * len(head))
             for item in section.items:
                 item_words = words(searchable_text(item))
                 surface.update(item_words)
-                item_terms = tuple(
-                    stems.get(w) or stems.setdefault(w, stem(w))
+                item_ids = [
+                    word_ids[w] if w in word_ids else term_id(w)
                     for w in item_words
                     if w not in STOPWORDS
-                )
-                doc.extend(item_terms)
-                per_item.append(item_terms)
-            docs.append(doc or [""])
-            self._item_terms.append(per_item)
+                ]
+                ids.extend(item_ids)
+                item_bounds.append(item_bounds[-1] + len(item_ids))
+            in_items.extend([True] * (len(ids) - len(in_items)))
+            if len(ids) == doc_bounds[-1]:  # nothing to search: an empty term keeps its place
+                ids.append(vocabulary.setdefault("", len(vocabulary)))
+                in_items.append(False)
+            doc_bounds.append(len(ids))
+            doc_items.append(len(item_bounds) - 1)
+        all_ids = np.array(ids, dtype=np.int32)
+        docs = bm25.Documents(vocabulary, all_ids, np.array(doc_bounds, dtype=np.int64))
+        self._vocabulary = vocabulary
+        self._item_terms = all_ids[np.array(in_items, dtype=bool)]
+        self._item_bounds = np.array(item_bounds, dtype=np.int64)
+        self._doc_items = np.array(doc_items, dtype=np.int64)
         self._bm25 = bm25.build(docs)
         self._n_docs = len(docs)
-        df: Counter[str] = Counter()
-        term_counts: Counter[str] = Counter()
-        for doc in docs:
-            df.update(set(doc))
-            term_counts.update(doc)
         n = max(self._n_docs, 1)
-        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        terms_by_id = list(vocabulary)
+        df = bm25.frequencies(self._bm25).tolist() if len(docs) else []
+        self._idf = {
+            t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in zip(terms_by_id, df, strict=True)
+        }
         self._idf_unknown = math.log(1 + (n + 0.5) / 0.5)
-        return docs, surface, term_counts
+        counts = np.bincount(all_ids, minlength=len(vocabulary)).tolist()
+        return docs, surface, dict(zip(terms_by_id, counts, strict=True))
 
     # ------------------------------------------------------------------ query
 
@@ -417,15 +437,11 @@ class Index:
         section = self.sections[doc]
         matched = tuple(t for t in topic if found.holds(t, doc))
         weights = {t: self._idf.get(t, 0.0) for t in matched}
-        scored = []
-        for position, item_terms in enumerate(self._item_terms[doc]):
-            counts = Counter(item_terms)  # counted for the few results shown, not at build
-            value = sum(w * (1 + math.log(counts[t])) for t, w in weights.items() if counts[t])
-            if value > 0:
-                scored.append((-value, position))
-        scored.sort()
-        if scored:
-            items = tuple(section.items[p] for _, p in scored[:MAX_ITEMS_PER_RESULT])
+        value = self._item_relevance(doc, weights)
+        held = np.flatnonzero(value > 0)
+        if len(held):
+            best = held[np.lexsort((held, -value[held]))][:MAX_ITEMS_PER_RESULT]
+            items = tuple(section.items[int(p)] for p in best)
         else:
             items = section.items
         phrase, typed = intent.phrase.get(int(self._doc_heading[doc]), (None, None))
@@ -437,6 +453,20 @@ class Index:
             intent=phrase,
             intent_typed=typed if typed and typed != phrase else None,
         )
+
+    def _item_relevance(self, doc: int, weights: Mapping[str, float]) -> np.ndarray:
+        """Each item of a section: the sum over the matched terms it holds of the term's weight
+        times (1 + log of its count) — worked out for the few results shown, not at build."""
+        first, last = int(self._doc_items[doc]), int(self._doc_items[doc + 1])
+        bounds = self._item_bounds[first : last + 1]
+        held = self._item_terms[bounds[0] : bounds[-1]]
+        owner = np.repeat(np.arange(last - first), np.diff(bounds))
+        value = np.zeros(last - first)
+        for term, weight in weights.items():
+            counts = np.bincount(owner[held == self._vocabulary[term]], minlength=last - first)
+            found = counts > 0
+            value[found] += weight * (1 + np.log(counts[found]))
+        return value
 
     def _suggestions(self, query: str, found: bm25.Match | None = None) -> tuple[Section, ...]:
         """Up to three sections to offer after a miss, nearest first: those holding the most

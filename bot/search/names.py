@@ -18,7 +18,7 @@ ordinary word (``R&D`` in a corpus about research funding) names none either.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from bot.corpus import Playbook
 from bot.search.tokens import fold, is_stopword, stem, terms, words
@@ -62,11 +62,12 @@ class PlaybookNames:
     def __init__(
         self,
         playbooks: Sequence[Playbook],
-        vocabularies: Sequence[set[str]],
+        uses: Callable[[int, str], bool],
         playbooks_using: Mapping[str, int],
     ) -> None:
-        """``vocabularies``: each playbook's search terms (stems); ``playbooks_using``: how many
-        playbooks use a term. Together they tell a clipping from a word others use."""
+        """``uses(p, term)``: whether playbook ``p`` uses a search term (a stem);
+        ``playbooks_using``: how many playbooks use a term. Together they tell a clipping
+        from a word others use."""
         self.title_terms: list[set[str]] = []
         self._by_title_term: dict[str, list[int]] = defaultdict(list)
         owners: dict[str, set[int]] = defaultdict(set)
@@ -82,7 +83,7 @@ class PlaybookNames:
                     owners[form].add(p)
                 for clip, word in clippings(name).items():
                     clip_stem = stem(clip)
-                    own = clip_stem in vocabularies[p]
+                    own = uses(p, clip_stem)
                     if playbooks_using.get(clip_stem, 0) <= int(own):
                         clipped[clip_stem].add(stem(word))
         # a form most playbooks use as a word ("R&D") is vocabulary, not a name

@@ -4,7 +4,7 @@ pointed at by its content words, scored over one BM25 document per playbook ("da
 
 from __future__ import annotations
 
-from collections import Counter
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -24,33 +24,32 @@ class PlaybookScorer:
     def __init__(
         self,
         playbooks: Sequence[Playbook],
-        section_docs: Sequence[list[str]],
+        section_docs: bm25.Documents,
         idf: Mapping[str, float],
     ) -> None:
         """``section_docs``: each section's terms, in corpus order; ``idf``: per term."""
         self._n = len(playbooks)
         self._idf = idf
-        self.doc_playbook = np.zeros(len(section_docs), dtype=np.int64)
-        self.docs: list[np.ndarray] = []  # each playbook's sections (the candidates it names)
-        vocabularies: list[set[str]] = []
-        playbook_docs: list[list[str]] = []
-        start = 0
-        for p, playbook in enumerate(playbooks):
-            end = start + len(playbook.sections)
-            self.doc_playbook[start:end] = p
-            self.docs.append(np.arange(start, end))
-            doc = [t for d in section_docs[start:end] for t in d]
-            playbook_docs.append(doc or [""])
-            vocabularies.append(set(doc))
-            start = end
-        self._bm25 = bm25.build(playbook_docs)
-        using: Counter[str] = Counter()
-        for vocabulary in vocabularies:
-            using.update(vocabulary)
-        self.names = PlaybookNames(playbooks, vocabularies, using)
+        sizes = np.array([len(p.sections) for p in playbooks], dtype=np.int64)
+        starts = np.zeros(len(playbooks) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=starts[1:])
+        self.doc_playbook = np.repeat(np.arange(len(playbooks), dtype=np.int64), sizes)
+        # each playbook's sections: the candidates it names
+        self.docs: list[np.ndarray] = [np.arange(a, b) for a, b in itertools.pairwise(starts)]
+        self._bm25 = bm25.build(section_docs.grouped(starts))
+        using: dict[str, int] = {}  # term -> how many playbooks use it
+        if playbooks:
+            frequencies = bm25.frequencies(self._bm25).tolist()
+            using = dict(zip(section_docs.vocabulary, frequencies, strict=True))
+        self.names = PlaybookNames(playbooks, self._uses, using)
         # a word more than a third of the playbooks use says nothing about which one is meant
         common = max(2, len(playbooks) // 3)
         self.general = frozenset(term for term, count in using.items() if count > common)
+
+    def _uses(self, playbook: int, term: str) -> bool:
+        if term not in self._bm25.vocab_dict:
+            return False
+        return bool((bm25.postings(self._bm25, term)[0] == playbook).any())
 
     def named(
         self, query_words: list[str], content: list[str]
