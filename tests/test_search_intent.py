@@ -77,6 +77,9 @@ def test_an_ambiguous_acronym_narrows_to_nothing(write_playbook: WritePlaybook) 
         ("what could go wrong with a patent buyout?", "Potential pitfalls"),
         ("who put the fast grants page together?", "Contributors"),
         ("how does an advance market commitment work?", "Key things to know"),
+        # a past-tense question asks what happened; "never" asks what goes wrong
+        ("did fast grants actually get money out quickly?", "Case study"),
+        ("why do science parks never attract research labs?", "Potential pitfalls"),
     ],
 )
 def test_decision_and_intent_phrasing(index: Index, question: str, heading: str) -> None:

@@ -59,6 +59,7 @@ DEFAULT_CUES: Mapping[str, Sequence[str]] = {
         *("avoid", "careful", "danger", "weaknesses", "abuse", "gaming", "game the system"),
         *("what stops", "what prevents", "how to prevent", "prevent", "how hard", "hard to"),
         *("difficult", "difficulty", "challenges", "challenge", "obstacles", "collusion"),
+        *("never", "doesn t work", "don t work", "didn t work", "struggle", "struggled"),
     ),
     "When to use": (
         *("should we", "should i", "should our", "should the", "should a", "should they"),
@@ -79,7 +80,7 @@ DEFAULT_CUES: Mapping[str, Sequence[str]] = {
         *("what happened", "happened", "in practice", "track record", "did it work"),
         *("has anyone tried", "anyone tried", "tried", "precedent", "story", "results"),
         *("evidence", "worked", "real example", "for example", "example of"),
-        *("how did", "why did", "how was"),
+        *("how did", "why did", "how was", "did"),
     ),
     "Further readings": (
         *("papers", "paper", "articles", "books", "book", "read more", "learn more"),
@@ -92,7 +93,7 @@ DEFAULT_CUES: Mapping[str, Sequence[str]] = {
 }
 # One everyday word is a weaker hint than a phrase, and only where a question starts with it
 # ("who wrote…", not "how much say does a manager have over who gets funded").
-WEAK_CUES = frozenset({"who", "when", "why", "what is", "what are", "links", "results"})
+WEAK_CUES = frozenset({"who", "when", "why", "what is", "what are", "links", "results", "did"})
 
 # Words about the corpus, not topics in it ("who put this page together?").
 META_WORDS = frozenset(
