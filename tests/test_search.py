@@ -362,6 +362,26 @@ def test_an_acronym_is_not_corrected_into_a_corpus_word(write_playbook: WritePla
     assert keys(index, "fros pitfalls") == [key("Focused Research Organizations", PITFALLS)]
 
 
+def test_equally_close_corrections_are_told_apart_by_the_rest_of_the_question(
+    write_playbook: WritePlaybook,
+) -> None:
+    """ "mils" is as close to "mills" as to "miles": the word found beside the question's
+    other words wins, whichever comes first alphabetically."""
+    index = build(
+        write_playbook,
+        {
+            "Zorblat Towns": {PITFALLS: ["The zorblat mills closed."]},
+            "Quux Roads": {PITFALLS: ["The quux roads ran for miles."]},
+        },
+    )
+    assert index.search("zorblat mils").corrections == (("mils", "mills"),)
+    assert index.search("quux mils").corrections == (("mils", "miles"),)
+    assert keys(index, "zorblat mils")[0] == key("Zorblat Towns", PITFALLS)
+    alone = index.search("mils").corrections  # nothing to go by: the same word every time
+    assert alone in ((("mils", "miles"),), (("mils", "mills"),))
+    assert index.search("mils").corrections == alone
+
+
 # ---------------------------------------------------------------- what a result quotes
 
 

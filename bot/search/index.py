@@ -224,7 +224,7 @@ class Index:
             all_words = all_words[:MAX_QUERY_WORDS]
             notice = f"long question: only its first {MAX_QUERY_WORDS} words were used"
 
-        corrected, corrections_t = self._speller.correct(all_words)
+        corrected, corrections_t = self._speller.correct(all_words, self._most_beside)
 
         intent = self._phrases.match(corrected)
         ignored = META_WORDS | self._playbooks.names.ambiguous
@@ -383,6 +383,22 @@ class Index:
             if semantic is not None:
                 parts.append(np.flatnonzero(semantic >= SEMANTIC_STRONG))
         return bm25.union(parts, self._n_docs)
+
+    def _most_beside(self, candidates: Sequence[str], others: Sequence[str]) -> str:
+        """Of equally close typo corrections, the one most sections hold together with the
+        question's other words ("sbir mils": *mills*, not *miles*); the first on a tie."""
+        beside = [stem(w) for w in others if not is_stopword(w) and stem(w) in self._idf]
+        if not beside:
+            return candidates[0]
+        near = bm25.union([bm25.postings(self._bm25, t)[0] for t in beside], self._n_docs)
+
+        def together(word: str) -> int:
+            term = stem(word)
+            if term not in self._idf:
+                return 0
+            return int(np.count_nonzero(np.isin(bm25.postings(self._bm25, term)[0], near)))
+
+        return max(candidates, key=together)
 
     def _head_strength(self, intent: Intent) -> np.ndarray:
         """How strongly the question asks for each heading (0 for the ones it does not)."""

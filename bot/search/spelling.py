@@ -4,7 +4,9 @@ An unknown question word is replaced by the closest corpus word (rapidfuzz ``rat
 similar length; acronyms, phrase words and stop words are left alone, and ``buy outs`` is
 joined to ``buyouts`` when only the joined word is a corpus word. Candidates share the word's
 length (±2) and its first or last letter: a typo rarely hits both ends, and this keeps each
-lookup to a few hundred words. Results are cached.
+lookup to a few hundred words. Results are cached. Equally close candidates ("mils": "mills"
+or "miles") are told apart by the rest of the question when the caller can (``prefer``: the
+one found beside the other words), else the first in a fixed order.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections.abc import Callable, Sequence
 from rapidfuzz import fuzz, process
 
 from bot.search.tokens import is_stopword, stem
+
+Prefer = Callable[[Sequence[str], Sequence[str]], str]
 
 TYPO_MIN_LENGTH = 3
 TYPO_MAX_LENGTH = 30
@@ -48,14 +52,22 @@ class Speller:
                 self._by_first[len(word), word[0]].append(word)
                 self._by_last[len(word), word[-1]].append(word)
         self._candidates_cache: dict[tuple[int, str, str], list[str]] = {}
-        self._correction_cache: dict[str, str | None] = {}
+        self._correction_cache: dict[str, tuple[str, ...]] = {}
 
-    def correct(self, words: Sequence[str]) -> tuple[list[str], tuple[tuple[str, str], ...]]:
-        """(the words as searched, the (typed, corrected) pairs), split words joined first."""
+    def correct(
+        self, words: Sequence[str], prefer: Prefer | None = None
+    ) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+        """(the words as searched, the (typed, corrected) pairs), split words joined first.
+        ``prefer(candidates, other words)``: which of several equally close corrections the
+        rest of the question points at."""
         corrections: list[tuple[str, str]] = []
         corrected: list[str] = []
-        for word in self._join_split_words(words, corrections):
-            fixed = self._correct(word)
+        joined = self._join_split_words(words, corrections)
+        for position, word in enumerate(joined):
+            closest = self._correct(word)
+            fixed = closest[0] if closest else None
+            if len(closest) > 1 and prefer is not None:
+                fixed = prefer(closest, [w for i, w in enumerate(joined) if i != position])
             if fixed and fixed != word:
                 corrections.append((word, fixed))
             corrected.append(fixed or word)
@@ -81,8 +93,10 @@ class Speller:
             i += 1
         return joined
 
-    def _correct(self, word: str) -> str | None:
-        """The corpus word closest to an unknown query word, or None when none is close."""
+    def _correct(self, word: str) -> tuple[str, ...]:
+        """The corpus words closest to an unknown query word, equally close ones in the
+        order candidates are gathered (by length, then alphabetically); none when none is
+        close."""
         if (
             not TYPO_MIN_LENGTH <= len(word) <= TYPO_MAX_LENGTH
             or not word.isalpha()  # "q3", "zq291476xv": codes and numbers, not typos
@@ -91,12 +105,15 @@ class Speller:
             or word in self._keep  # "fros", "trls": acronyms, not typos
             or self._is_real_word(word)
         ):
-            return None
+            return ()
         if word in self._correction_cache:
             return self._correction_cache[word]
         candidates = self._candidates(len(word), word[0], word[-1])
-        match = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-        fixed = match[0] if match else None
+        found = process.extract(
+            word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None
+        )
+        best = max((score for _, score, _ in found), default=None)
+        fixed = tuple(w for w, score, _ in found if score == best)  # candidates' order
         if len(self._correction_cache) < CACHE_LIMIT:
             self._correction_cache[word] = fixed
         return fixed
