@@ -375,11 +375,11 @@ class Index:
     ) -> np.ndarray:
         """Every section the answering rules could accept, sorted (corpus order)."""
         parts = [found.docs]
-        parts.extend(self._playbooks.docs[p] for p in named)
+        parts.extend(self._playbooks.docs(p) for p in named)
         if not topic:
             parts.extend(self._docs_by_heading[h] for h in intent.strength)
         elif identified is not None:  # found by content
-            parts.extend(self._playbooks.docs[int(p)] for p in np.flatnonzero(identified))
+            parts.extend(self._playbooks.docs(int(p)) for p in np.flatnonzero(identified))
             if semantic is not None:
                 parts.append(np.flatnonzero(semantic >= SEMANTIC_STRONG))
         return bm25.union(parts, self._n_docs)

@@ -4,7 +4,6 @@ pointed at by its content words, scored over one BM25 document per playbook ("da
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -34,8 +33,7 @@ class PlaybookScorer:
         starts = np.zeros(len(playbooks) + 1, dtype=np.int64)
         np.cumsum(sizes, out=starts[1:])
         self.doc_playbook = np.repeat(np.arange(len(playbooks), dtype=np.int64), sizes)
-        # each playbook's sections: the candidates it names
-        self.docs: list[np.ndarray] = [np.arange(a, b) for a, b in itertools.pairwise(starts)]
+        self._starts = starts  # where each playbook's sections start, then the end
         self._bm25 = bm25.build(section_docs.grouped(starts))
         using: dict[str, int] = {}  # term -> how many playbooks use it
         if playbooks:
@@ -45,6 +43,11 @@ class PlaybookScorer:
         # a word more than a third of the playbooks use says nothing about which one is meant
         common = max(2, len(playbooks) // 3)
         self.general = frozenset(term for term, count in using.items() if count > common)
+
+    def docs(self, playbook: int) -> np.ndarray:
+        """The playbook's sections (document numbers): the candidates it names. Worked out
+        when asked, not stored as one array per playbook (10,000 objects to unpickle)."""
+        return np.arange(self._starts[playbook], self._starts[playbook + 1])
 
     def _uses(self, playbook: int, term: str) -> bool:
         if term not in self._bm25.vocab_dict:
