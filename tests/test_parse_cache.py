@@ -5,14 +5,20 @@ builds nothing, and nothing in either cache can serve content a file no longer h
 from __future__ import annotations
 
 import logging
+import os
+import pickle
+import time
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from bot.corpus import cache as cache_module
 from bot.corpus import load as load_module
 from bot.corpus import load_corpus
+from bot.corpus import stat_memo as stat_memo_module
 from bot.corpus.cache import ParseCache
+from bot.corpus.stat_memo import RACY_MARGIN_NS, signature
 from bot.search.index_cache import IndexCache
 from bot.search.live import LiveIndex
 from tests.conftest import WritePlaybook
@@ -157,3 +163,203 @@ def test_a_corrupt_index_file_is_rebuilt(write_playbook: WritePlaybook, tmp_path
     stored.write_bytes(stored.read_bytes()[:100])  # truncated mid-write by a crash
     again = LiveIndex([root], index_cache=IndexCache(tmp_path / "cache"))
     assert again.search("labs pitfall").results[0].section.playbook_title == "Labs"
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch, write_playbook: WritePlaybook) -> list[Path]:
+    """The corpus files whose bytes were read, in order."""
+    seen: list[Path] = []
+    real = Path.read_bytes
+    root = write_playbook.root  # type: ignore[attr-defined]
+
+    def counting(self: Path) -> bytes:
+        if self.is_relative_to(root):
+            seen.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return seen
+
+
+def fingerprint(cache: Path, root: Path) -> str:
+    found = IndexCache(cache).fingerprint([root], None, None)
+    assert found is not None
+    return found
+
+
+def fingerprint_later(cache: Path, root: Path) -> str:
+    """The fingerprint, with its stat memo written more than the racy margin after the files
+    were: the memo trusts them from then on (as it would at the next start of a real bot)."""
+    with time_machine.travel(time.time() + RACY_MARGIN_NS / 1e9 + 1, tick=False):
+        return fingerprint(cache, root)
+
+
+def next_timestamp_tick(after_ns: int, probe: Path) -> None:
+    """Wait until the file system stamps times later than ``after_ns`` (its clock is coarse,
+    a jiffy or more): an edit from then on gets a new ctime, as any edit after a memo was
+    written really more than the racy margin after its file does."""
+    while True:
+        probe.touch()
+        if probe.stat().st_ctime_ns > after_ns:
+            return
+
+
+def test_a_warm_fingerprint_reads_no_corpus_file(
+    write_playbook: WritePlaybook, reads: list[Path], tmp_path: Path
+) -> None:
+    three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    cache = tmp_path / "cache"
+    cold = fingerprint(cache, root)
+    assert len(reads) == 3
+    assert (cache / "stat-memo.pickle").exists()
+    assert fingerprint(cache, root) == cold
+    assert len(reads) == 6, "files written less than the racy margin before the memo: read again"
+    assert fingerprint_later(cache, root) == cold
+    assert len(reads) == 9, "still too recent for the memo read at that start: rewritten"
+    assert fingerprint(cache, root) == cold
+    assert len(reads) == 9, "a warm fingerprint reads no corpus file"
+    assert fingerprint(tmp_path / "no-memo", root) == cold, "the same name as without a memo"
+
+
+def test_an_edit_keeping_size_and_mtime_is_noticed_by_its_ctime(
+    write_playbook: WritePlaybook, reads: list[Path], tmp_path: Path
+) -> None:
+    hubs, _labs, _prizes = three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    cache = tmp_path / "cache"
+    before = fingerprint_later(cache, root)
+    old = hubs.stat()
+    next_timestamp_tick(old.st_ctime_ns, tmp_path / "probe")
+    reads.clear()
+    hubs.write_text(playbook("Hubs", "hubs pitfell"))  # same size
+    os.utime(hubs, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert signature(hubs)[:2] == (old.st_size, old.st_mtime_ns)
+    after = fingerprint(cache, root)
+    assert reads == [hubs], "the edited file is read again, the others not"
+    assert after != before
+    assert after == fingerprint(tmp_path / "no-memo", root)
+
+
+def test_a_file_edited_in_the_tick_the_memo_was_written_is_read_again(
+    write_playbook: WritePlaybook,
+    reads: list[Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Racy git: on a file system with coarse timestamps an edit just after the memo was
+    written can keep the file's whole signature. Simulated (the only stat mocked) by freezing
+    each file's timestamps at their first reading."""
+    hubs, _labs, _prizes = three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    cache = tmp_path / "cache"
+    first_stamps: dict[Path, tuple[int, int]] = {}
+    real = stat_memo_module.signature
+
+    def coarse(path: Path) -> tuple[int, int, int, int, int]:
+        size, mtime, ctime, inode, device = real(path)
+        mtime, ctime = first_stamps.setdefault(path, (mtime, ctime))
+        return size, mtime, ctime, inode, device
+
+    monkeypatch.setattr(stat_memo_module, "signature", coarse)
+    an_hour_ago = time.time_ns() - 3600 * 10**9  # copied with its mtime kept (cp -p, rsync -t)
+    os.utime(hubs, ns=(an_hour_ago, an_hour_ago))
+    before = fingerprint(cache, root)
+    old = coarse(hubs)
+    hubs.write_text(playbook("Hubs", "hubs pitfell"))  # same size, same inode
+    assert coarse(hubs) == old, "the edit kept the signature"
+    reads.clear()
+    after = fingerprint(cache, root)
+    assert hubs in reads
+    assert after != before
+    assert after == fingerprint(tmp_path / "no-memo", root)
+
+
+@pytest.mark.parametrize("change", ["add", "remove", "rename", "swap"])
+def test_added_removed_and_renamed_files_change_the_fingerprint_as_without_a_memo(
+    write_playbook: WritePlaybook, tmp_path: Path, change: str
+) -> None:
+    hubs, labs, _prizes = three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    cache = tmp_path / "cache"
+    before = fingerprint_later(cache, root)
+    if change == "add":
+        write_playbook("new.md", playbook("New", "new pitfall"))
+    elif change == "remove":
+        labs.unlink()
+    elif change == "rename":
+        hubs.rename(root / "hubs-renamed.md")
+    else:  # two files of the same size, each under the other's name
+        hubs.rename(root / "swapping.md")
+        labs.rename(hubs)
+        (root / "swapping.md").rename(labs)
+    after = fingerprint(cache, root)
+    assert after != before
+    assert after == fingerprint(tmp_path / "no-memo", root)
+    memo = pickle.loads((cache / "stat-memo.pickle").read_bytes())
+    assert sorted(memo["entries"]) == sorted(map(str, root.glob("*.md"))), "no stale entries"
+
+
+@pytest.mark.parametrize(
+    "memo",
+    [
+        b"not a pickle",
+        pickle.dumps(None),
+        "keys from another parser",
+        "entries not a dict",
+        "malformed entries",
+        "keys not text",
+    ],
+)
+def test_an_unusable_stat_memo_is_ignored(
+    write_playbook: WritePlaybook, reads: list[Path], tmp_path: Path, memo: bytes | str
+) -> None:
+    three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    cache = tmp_path / "cache"
+    right = fingerprint_later(cache, root)
+    path = cache / "stat-memo.pickle"
+    if isinstance(memo, str):
+        stored = pickle.loads(path.read_bytes())
+        entries = stored["entries"]
+        if memo == "keys from another parser":
+            stored["parser"] = "another parser"
+            stored["entries"] = {name: (sig, "0" * 64) for name, (sig, _key) in entries.items()}
+        elif memo == "entries not a dict":
+            stored["entries"] = list(entries.items())
+        elif memo == "keys not text":
+            stored["entries"] = {name: (sig, None) for name, (sig, _key) in entries.items()}
+        else:
+            stored["entries"] = dict.fromkeys(entries, "not an entry")
+        memo = pickle.dumps(stored)
+    path.write_bytes(memo)
+    reads.clear()
+    assert fingerprint(cache, root) == right
+    assert len(reads) == 3
+
+
+def test_a_new_parser_makes_the_stat_memo_read_every_file_again(
+    write_playbook: WritePlaybook,
+    reads: list[Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    cache = tmp_path / "cache"
+    before = fingerprint_later(cache, root)
+    monkeypatch.setattr(cache_module, "parser_fingerprint", lambda: "a-changed-parser")
+    reads.clear()
+    after = fingerprint(cache, root)
+    assert len(reads) == 3 and after != before
+    assert after == fingerprint(tmp_path / "no-memo", root)
+
+
+def test_an_unwritable_stat_memo_costs_speed_not_the_fingerprint(
+    write_playbook: WritePlaybook, tmp_path: Path
+) -> None:
+    three_playbooks(write_playbook)
+    root = write_playbook.root  # type: ignore[attr-defined]
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory would go")
+    assert fingerprint(blocked, root) == fingerprint(tmp_path / "cache", root)

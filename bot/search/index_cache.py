@@ -6,6 +6,8 @@ file's parse-cache key (its path, its exact bytes and the parser's source), the 
 cue tables, the search code's own source and the versions of the libraries whose output it
 stores (bm25s, numpy, pyspellchecker's word list). Any change makes a new name; only the
 newest file is kept. An index with the semantic extra is never cached (it holds the model).
+The keys of files whose stat signature is unchanged come from a :class:`StatMemo` kept beside
+the index, so a start with nothing changed need not read every corpus file to name it.
 Like the parse cache this is an optimisation: anything unreadable is rebuilt, and only
 hubs-bot writes there.
 """
@@ -26,6 +28,7 @@ from typing import Any
 from bot.bulk import collector_paused
 from bot.corpus import iter_corpus_files, load_corpus, require_playbooks
 from bot.corpus.cache import ParseCache, dump_atomically
+from bot.corpus.stat_memo import StatMemo
 from bot.search.index import Index
 from bot.search.semantic import Embedder, embedder_for
 from bot.settings import Settings
@@ -33,6 +36,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 LIBRARIES = ("bm25s", "numpy", "pyspellchecker", "PyStemmer", "rapidfuzz")
+STAT_MEMO = "stat-memo.pickle"  # each file's key by its stat signature, beside the index
 
 
 class IndexCache:
@@ -49,11 +53,13 @@ class IndexCache:
         (the build will report it)."""
         digest = hashlib.sha256(code_fingerprint().encode())
         digest.update(json.dumps([aliases, cues, list(map(str, directories))]).encode())
+        memo = StatMemo(self._directory / STAT_MEMO)
         for path in iter_corpus_files([d for d in directories if d.exists()]):
             try:
-                digest.update(ParseCache.key(path, path.read_bytes()).encode())
+                digest.update(memo.key(path).encode())
             except OSError:
                 return None
+        memo.save()
         return digest.hexdigest()[:32]
 
     def load(self, fingerprint: str) -> Index | None:
