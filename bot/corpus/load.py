@@ -9,6 +9,7 @@ serving its last good version.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -132,9 +133,12 @@ def iter_corpus_files(locations: Sequence[Path]) -> Iterator[Path]:
         if location.is_file():
             yield location
             continue
-        for path in sorted(location.rglob("*.md")):
-            relative = path.relative_to(location).parts
-            if path.is_file() and not any(part.startswith(".") for part in relative):
+        depth = len(location.parts)  # rglob's paths extend the location's parts
+        # sorted as paths sort (by their parts), with tuples compared in C: Path's own
+        # comparison was most of walking 10,000 files
+        for path in sorted(location.rglob("*.md"), key=operator.attrgetter("parts")):
+            hidden = any(part.startswith(".") for part in path.parts[depth:])
+            if not hidden and path.is_file():
                 yield path
 
 
