@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 COMMON_RANK = 20_000  # words this frequent are real words, never typos
+SEEN_LIMIT = 50_000  # words whose count is remembered
 # A word the playbooks use once is weak evidence that they are about it: its count is
 # discounted (absolute discounting, as in Kneser-Ney smoothing), so "holiday", used once,
 # no longer looks specific to a ten-playbook corpus while "grant", used 200 times, barely
@@ -49,6 +50,7 @@ class EnglishFrequencies:
         self.total = int(self._counts.sum())
         ranked = np.sort(self._counts)[::-1]
         self._common_count = int(ranked[min(COMMON_RANK, len(ranked)) - 1]) if len(ranked) else 0
+        self._seen: dict[str, int] = {}
 
     def __reduce__(self) -> tuple[object, tuple[()]]:
         """Pickled (in a cached index) as a reference: one list per process, not a copy."""
@@ -61,8 +63,16 @@ class EnglishFrequencies:
 
     def count(self, word: str) -> int:
         """How often ``word`` was counted, under its American spelling too: the list is
-        American, so "organised" and "labour" would otherwise look like rare jargon."""
-        return max(self._lookup(word), self._lookup(american(word)))
+        American, so "organised" and "labour" would otherwise look like rare jargon.
+        Remembered: each lookup is a binary search through numpy, and a question asks for
+        each of its words several times."""
+        found = self._seen.get(word)
+        if found is None:
+            found = max(self._lookup(word), self._lookup(american(word)))
+            if len(self._seen) >= SEEN_LIMIT:  # questions are outside input: bounded
+                self._seen.clear()
+            self._seen[word] = found
+        return found
 
     def is_everyday(self, word: str) -> bool:
         """Among the most frequent English words, in either spelling: never a typo."""

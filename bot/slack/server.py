@@ -31,6 +31,7 @@ from sqlalchemy import text
 
 from bot.bulk import freeze_before_fork
 from bot.corpus import Corpus
+from bot.observability.logs import log_in_background
 from bot.search.index_cache import inputs_from
 from bot.search.live import LiveIndex
 from bot.settings import Settings
@@ -240,6 +241,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("on_reload", lambda _arbiter: _reload_before_fork(index, follower))
 
         def load(self) -> WSGIApp:  # runs in each worker: its own engine, watcher, outbox
+            log_in_background()  # the request threads only queue their log lines
             app, store, served = build_runtime(settings, index=index, follower=follower)
             webhook = None
             if follower is not None:
