@@ -117,6 +117,19 @@ def test_a_section_name_alone_is_still_an_answer(index: Index) -> None:
     response = index.search("pitfalls", limit=13)
     assert len(response.results) == 13
     assert {r.section.heading for r in response.results} == {"Potential pitfalls"}
+    assert index.search("show me all the pitfalls please").results  # filler is not a topic
+
+
+@pytest.mark.parametrize(
+    "question", ["key things to know for the first day back", "case studies for the next all-hands"]
+)
+def test_a_section_name_beside_words_the_playbooks_are_not_about_is_no_answer(
+    index: Index, question: str
+) -> None:
+    """The section's name does not make the rest a question about the playbooks."""
+    response = index.search(question)
+    assert response.no_match
+    assert response.notice == "only common words: add what the question is about"
 
 
 def test_cues_can_be_extended_in_the_config_file(tmp_path: Path, seed_corpus: Corpus) -> None:

@@ -23,7 +23,8 @@ corrected to the closest corpus word (rapidfuzz), except acronyms and short form
 Answering rules: a question with topic words is answered only from playbooks that contain at
 least half of them (by IDF) or that it names; a question without topic words only if it names
 a section (``/hubs pitfalls``) or a playbook — a cue alone ("when is the next all-hands") is
-not an answer. A section needs some intent or text match of its own. When a question names a
+not an answer, nor a section's name beside words the playbooks are not about ("key things to
+know before my first day"). A section needs some intent or text match of its own. When a question names a
 playbook and nothing in it matches the rest, that playbook's nearest sections are offered as a
 *partial* answer. Ties break on the usual section order, then corpus order: deterministic.
 """
@@ -259,7 +260,10 @@ class Index:
                 else not self._english.is_word(topic_words[t])
             )
         ]
-        if not specific and not named and not (intent.standalone and intent.strength):
+        # a section's name alone is a question ("pitfalls"); beside words the playbooks are
+        # not about ("key things to know before my first day") it is about those words
+        asks_only_a_section = intent.standalone and bool(intent.strength) and not topic
+        if not specific and not named and not asks_only_a_section:
             if any(t not in self._playbooks.general for t in topic):  # off topic: the nearest
                 return SearchResponse(
                     query, (), corrections_t, self._suggestions(query), None, notice
