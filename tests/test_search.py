@@ -7,6 +7,7 @@ that states the promise: it is what the mutation run of the search ranking
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -20,7 +21,7 @@ from bot.corpus import Corpus, load_corpus
 from bot.search import MAX_QUERY_WORDS, Index
 from bot.search.index import best_first, searchable_text
 from bot.search.names import clippings, short_forms
-from bot.search.tokens import fold, terms
+from bot.search.tokens import fold, join_ampersands, terms, words
 from tests.conftest import REPO_ROOT, WritePlaybook, best
 
 
@@ -191,6 +192,14 @@ def _fold_by_definition(text: str) -> str:
 def test_fast_folding_is_the_defined_folding(text: str) -> None:
     """fold() skips the per-character loop (ASCII fast path, a translate table): same result."""
     assert fold(text) == _fold_by_definition(text)
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.text(max_size=40) | st.text(st.characters(max_codepoint=127), max_size=40))
+def test_words_of_ascii_text_are_the_unicode_patterns_words(text: str) -> None:
+    """ASCII text is split by a plain [A-Za-z0-9] pattern: the same words as \\w minus _."""
+    folded = join_ampersands(fold(text))
+    assert words(text) == re.findall(r"[^\W_]+", folded)
 
 
 @pytest.mark.parametrize("directory", [REPO_ROOT / "seeds", REPO_ROOT / "bench/quality/corpus"])

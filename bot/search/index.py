@@ -24,9 +24,10 @@ Answering rules: a question with topic words is answered only from playbooks tha
 least half of them (by IDF) or that it names; a question without topic words only if it names
 a section (``/hubs pitfalls``) or a playbook — a cue alone ("when is the next all-hands") is
 not an answer, nor a section's name beside words the playbooks are not about ("key things to
-know before my first day"). A section needs some intent or text match of its own. When a question names a
-playbook and nothing in it matches the rest, that playbook's nearest sections are offered as a
-*partial* answer. Ties break on the usual section order, then corpus order: deterministic.
+know before my first day"). A section needs some intent or text match of its own. When a
+question names a playbook and nothing in it matches the rest, that playbook's nearest sections
+are offered as a *partial* answer. Ties break on the usual section order, then corpus order:
+deterministic.
 """
 
 from __future__ import annotations
@@ -153,14 +154,8 @@ class Index:
         picking the items to quote. Returns (the section documents, the words as written —
         for typo correction —, each term's count in the corpus)."""
         vocabulary: dict[str, int] = {}  # term -> id
-        word_ids: dict[str, int] = {}  # word -> its term's id, without a stem call per word
+        word_ids = _WordIds(vocabulary)  # every word seen -> its term's id (-1: a stop word)
         surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
-
-        def term_id(word: str) -> int:
-            term = stem(word)
-            found = word_ids[word] = vocabulary.setdefault(term, len(vocabulary))
-            return found
-
         ids: list[int] = []  # every section's document, end to end
         in_items: list[bool] = []  # which of those are an item's (not the title or heading)
         doc_bounds, item_bounds, doc_items = [0], [0], [0]
@@ -172,13 +167,9 @@ class Index:
             ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in head)
             in_items.extend([False] * len(head))
             for item in section.items:
+                # looked up word by word in C (map, filter); Python runs once per new word
                 item_words = words(searchable_text(item))
-                surface.update(item_words)
-                item_ids = [
-                    word_ids[w] if w in word_ids else term_id(w)
-                    for w in item_words
-                    if w not in STOPWORDS
-                ]
+                item_ids = list(filter(NOT_A_TERM.__ne__, map(word_ids.__getitem__, item_words)))
                 ids.extend(item_ids)
                 item_bounds.append(item_bounds[-1] + len(item_ids))
             in_items.extend([True] * (len(ids) - len(in_items)))
@@ -187,6 +178,7 @@ class Index:
                 in_items.append(False)
             doc_bounds.append(len(ids))
             doc_items.append(len(item_bounds) - 1)
+        surface.update(word_ids)
         all_ids = np.array(ids, dtype=np.int32)
         docs = bm25.Documents(vocabulary, all_ids, np.array(doc_bounds, dtype=np.int64))
         self._vocabulary = vocabulary
@@ -504,6 +496,26 @@ class Index:
             if section not in picks:
                 picks.append(section)
         return tuple(picks)
+
+
+NOT_A_TERM = -1
+
+
+class _WordIds(dict[str, int]):
+    """Word → its term's id in ``vocabulary`` (stemmed once per distinct word), or
+    :data:`NOT_A_TERM` for a stop word; filled in as words are met."""
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        super().__init__()
+        self._vocabulary = vocabulary
+
+    def __missing__(self, word: str) -> int:
+        if word in STOPWORDS:
+            found = NOT_A_TERM
+        else:
+            found = self._vocabulary.setdefault(stem(word), len(self._vocabulary))
+        self[word] = found
+        return found
 
 
 def best_first(score: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:

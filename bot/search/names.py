@@ -83,8 +83,9 @@ class PlaybookNames:
                     owners[form].add(p)
                 for clip, word in clippings(name).items():
                     clip_stem = stem(clip)
-                    own = uses(p, clip_stem)
-                    if playbooks_using.get(clip_stem, 0) <= int(own):
+                    # a word of no other playbook: none uses it, or only this one
+                    using = playbooks_using.get(clip_stem, 0)
+                    if using == 0 or (using == 1 and uses(p, clip_stem)):
                         clipped[clip_stem].add(stem(word))
         # a form most playbooks use as a word ("R&D") is vocabulary, not a name
         common = max(2, len(playbooks) // 3)
