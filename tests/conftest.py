@@ -11,7 +11,7 @@ import pytest
 
 from bot.bundled import BUNDLED_CORPUS
 from bot.corpus import Corpus, Section, load_corpus
-from bot.render import mrkdwn
+from bot.render import mrkdwn, slack
 from bot.search import Index
 
 pytest_plugins = ["tests.databases"]
@@ -37,6 +37,8 @@ def _fresh_render_cache_under_mutation() -> None:
     mutation (MUTANT_UNDER_TEST names a mutant) every test renders afresh."""
     if os.environ.get("MUTANT_UNDER_TEST"):
         mrkdwn._units.cache_clear()
+        mrkdwn.visible_length.cache_clear()
+        slack._visible_terms.cache_clear()
 
 
 @pytest.fixture(scope="session")

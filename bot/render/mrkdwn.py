@@ -319,6 +319,14 @@ _ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _CODE = re.compile(r"`([^`\n]*)`")
 
 
+@functools.lru_cache(maxsize=2048)
+def visible_length(mrkdwn: str) -> int:
+    """``len(visible(mrkdwn))``, remembered: fitting an answer measures the same units, and
+    the same growing joins of them, for every answer that shows them (five regular
+    expressions a measure were most of rendering an answer)."""
+    return len(visible(mrkdwn))
+
+
 def visible(mrkdwn: str, names: dict[str, str] | None = None) -> str:
     """Roughly what Slack shows for mrkdwn: link labels, no markers, entities decoded.
 

@@ -7,6 +7,7 @@ passage looks the same wherever it appears. Built on :mod:`bot.render.blocks` (l
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from bot.render.mrkdwn import (
     to_units,
     truncate,
     visible,
+    visible_length,
 )
 from bot.search import SearchResponse, SearchResult
 from bot.search.tokens import terms
@@ -221,7 +223,14 @@ def _reason(result: SearchResult) -> str:
 
 
 def _measure(mrkdwn: str) -> int:
-    return len(visible(mrkdwn))
+    return visible_length(mrkdwn)
+
+
+@functools.lru_cache(maxsize=2048)
+def _visible_terms(mrkdwn: str) -> frozenset[str]:
+    """The search terms of what a unit or sentence shows (asked of the same corpus text for
+    every answer that shows it)."""
+    return frozenset(terms(visible(mrkdwn)))
 
 
 def _lines(units: Sequence[str]) -> list[str]:
@@ -257,11 +266,11 @@ def _focus(units: list[str], wanted: set[str], room: int) -> list[str]:
     if not wanted:
         return units
     for i, unit in enumerate(units):
-        if not wanted & set(terms(visible(unit))):
+        if not wanted & _visible_terms(unit):
             continue
         sentences = split_sentences(unit) if "\n" not in unit else [unit]
         j = next(
-            (k for k, sentence in enumerate(sentences) if wanted & set(terms(visible(sentence)))),
+            (k for k, sentence in enumerate(sentences) if wanted & _visible_terms(sentence)),
             0,  # the question's word spans a sentence end: from the unit's start
         )
         shown = [*units[:i], " ".join(sentences[: j + 1])]
