@@ -57,6 +57,10 @@ done
 
 if [ "$score_only" = 0 ]; then
   children="${MUTATION_CHILDREN:-$(nproc)}"
+  # mutmut keeps which tests reach which function between runs and collects it again only
+  # for tests it has not seen: a function added since (or reached by an old test through new
+  # code) would be tried against the new tests alone, and its mutants "survive" the rest.
+  rm -f mutants/mutmut-stats.json
   for module in "${modules[@]}"; do
     echo "mutation: $module" >&2
     start=$SECONDS
