@@ -57,6 +57,8 @@ class _Enqueue(logging.handlers.QueueHandler):
 
     def handle(self, record: logging.LogRecord) -> bool:
         passed = self.filter(record)
+        if isinstance(passed, logging.LogRecord):  # Python 3.12+: a filter may replace it
+            record = passed
         if passed:
             self.emit(record)
         return bool(passed)
