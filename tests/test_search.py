@@ -7,7 +7,10 @@ that states the promise: it is what the mutation run of the search ranking
 
 from __future__ import annotations
 
+import pickle
 import re
+import subprocess
+import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -869,3 +872,28 @@ def test_in_a_one_playbook_corpus_the_content_points_at_it(write_playbook: Write
         key("Alpha Grants", KEY),
         key("Alpha Grants", CASE),
     ]
+
+
+def test_a_cached_index_brings_its_english_word_list(tmp_path: Path) -> None:
+    """Unpickled in a fresh process, an index needs no read of the word list (0.3 s of every
+    start): it carries the arrays. A process that has its list keeps that one copy."""
+    from bot.search import english
+
+    stored = tmp_path / "english.pickle"
+    stored.write_bytes(pickle.dumps(english.load_english(), protocol=5))
+    assert pickle.loads(stored.read_bytes()) is english.load_english()
+    script = (
+        "import gzip, pickle, sys\n"
+        "def refuse(*args, **kwargs): raise AssertionError('the word list was read')\n"
+        "gzip.decompress = refuse\n"
+        "from bot.search import english\n"
+        f"restored = pickle.loads(open({str(stored)!r}, 'rb').read())\n"
+        "assert english.load_english() is restored\n"
+        "print(restored.is_everyday('lunch'), restored.is_word('okr'),\n"
+        "      restored.count('lottery') > 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False", "True"]
