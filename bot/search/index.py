@@ -46,7 +46,7 @@ from bot.search.playbooks import MIN_COVERAGE, PlaybookScorer
 from bot.search.results import SearchResponse, SearchResult
 from bot.search.semantic import Embedder
 from bot.search.spelling import Speller
-from bot.search.tokens import STOPWORDS, fold, is_stopword, stem, terms, words
+from bot.search.tokens import STOPWORDS, fold, is_stopword, stem, words
 
 log = logging.getLogger(__name__)
 
@@ -161,15 +161,11 @@ class Index:
         doc_bounds, item_bounds, doc_items = [0], [0], [0]
         for section in self.sections:
             heading = words(section.heading)
-            surface.update(words(section.playbook_title), heading)
-            head_terms = [stem(w) for w in heading if w not in STOPWORDS]
-            head = terms(section.playbook_title) + head_terms * 2
-            ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in head)
+            head = word_ids.terms([*words(section.playbook_title), *heading, *heading])
+            ids.extend(head)
             in_items.extend([False] * len(head))
             for item in section.items:
-                # looked up word by word in C (map, filter); Python runs once per new word
-                item_words = words(searchable_text(item))
-                item_ids = list(filter(NOT_A_TERM.__ne__, map(word_ids.__getitem__, item_words)))
+                item_ids = word_ids.terms(words(searchable_text(item)))
                 ids.extend(item_ids)
                 item_bounds.append(item_bounds[-1] + len(item_ids))
             in_items.extend([True] * (len(ids) - len(in_items)))
@@ -178,7 +174,7 @@ class Index:
                 in_items.append(False)
             doc_bounds.append(len(ids))
             doc_items.append(len(item_bounds) - 1)
-        surface.update(word_ids)
+        surface.update(word_ids)  # every word met, stop words too
         all_ids = np.array(ids, dtype=np.int32)
         docs = bm25.Documents(vocabulary, all_ids, np.array(doc_bounds, dtype=np.int64))
         self._vocabulary = vocabulary
@@ -508,6 +504,11 @@ class _WordIds(dict[str, int]):
     def __init__(self, vocabulary: dict[str, int]) -> None:
         super().__init__()
         self._vocabulary = vocabulary
+
+    def terms(self, written: list[str]) -> list[int]:
+        """The words' term ids, stop words left out: looked up word by word in C (map,
+        filter); Python runs once per new word."""
+        return list(filter(NOT_A_TERM.__ne__, map(self.__getitem__, written)))
 
     def __missing__(self, word: str) -> int:
         if word in STOPWORDS:
