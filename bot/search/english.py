@@ -42,21 +42,27 @@ class EnglishFrequencies:
     """The whole list in ~2 MB: a sorted array of 64-bit word hashes and their counts (a
     dict of 160,000 words would be ~15 MB in every process)."""
 
-    def __init__(self, counts: Mapping[str, int]) -> None:
-        keys = np.fromiter(map(word_key, counts), dtype=np.uint64, count=len(counts))
-        order = np.argsort(keys)
-        self._keys = keys[order]
-        self._counts = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))[order]
-        self.total = int(self._counts.sum())
-        ranked = np.sort(self._counts)[::-1]
+    def __init__(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        """``keys``: the words' :func:`word_key`, sorted; ``counts``: each one's count."""
+        self._keys = keys
+        self._counts = counts
+        self.total = int(counts.sum())
+        ranked = np.sort(counts)[::-1]
         self._common_count = int(ranked[min(COMMON_RANK, len(ranked)) - 1]) if len(ranked) else 0
         self._seen: dict[str, int] = {}
 
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int]) -> EnglishFrequencies:
+        keys = np.fromiter(map(word_key, counts), dtype=np.uint64, count=len(counts))
+        order = np.argsort(keys)
+        values = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+        return cls(keys[order], values[order])
+
     def __reduce__(self) -> tuple[object, tuple[Any, ...]]:
         """Pickled (in a cached index) as its arrays: 2.6 MB that load in milliseconds, where
-        reading the word list takes 0.3 s of every start. A process that has a list already
-        keeps its one copy."""
-        return (_restored, (self._keys, self._counts, self.total, self._common_count))
+        reading and hashing the word list takes 0.3 s of every start. A process that has a
+        list already keeps its one copy."""
+        return (_restored, (self._keys, self._counts))
 
     def _lookup(self, word: str) -> int:
         key = np.uint64(word_key(word))
@@ -147,20 +153,14 @@ def load_english() -> EnglishFrequencies:
     global _loaded
     if _loaded is None:
         resource = importlib.resources.files("spellchecker") / "resources" / "en.json.gz"
-        _loaded = EnglishFrequencies(json.loads(gzip.decompress(resource.read_bytes())))
+        _loaded = EnglishFrequencies.from_counts(json.loads(gzip.decompress(resource.read_bytes())))
     return _loaded
 
 
-def _restored(
-    keys: np.ndarray, counts: np.ndarray, total: int, common_count: int
-) -> EnglishFrequencies:
+def _restored(keys: np.ndarray, counts: np.ndarray) -> EnglishFrequencies:
     """The list a cached index was built with (the index cache's name covers the word list's
     version), unless this process has one already."""
     global _loaded
     if _loaded is None:
-        english = EnglishFrequencies.__new__(EnglishFrequencies)
-        english._keys, english._counts = keys, counts
-        english.total, english._common_count = total, common_count
-        english._seen = {}
-        _loaded = english
+        _loaded = EnglishFrequencies(keys, counts)
     return _loaded
