@@ -111,7 +111,7 @@ def item_lead(item: Item | None, section: Section) -> tuple[str, list[str]]:
     if not sentences:
         return escape(section.heading), rest
     title, remainder = sentences[0], " ".join(sentences[1:])
-    if len(visible(title)) > DIGEST_TITLE_CHARS:  # no sentence end in sight: a teaser
+    if visible_length(title) > DIGEST_TITLE_CHARS:  # no sentence end in sight: a teaser
         return truncate(title, DIGEST_TITLE_CHARS), [head, *rest]
     return title, [remainder, *rest] if remainder else rest
 
@@ -154,7 +154,7 @@ def render_digest_message(
         ),
     ]
     budget = DIGEST_CHARS - len(bk.visible_text(frame)) - 1
-    body, trimmed = fit_sentences([u for u in units if u], budget, lambda t: len(visible(t)))
+    body, trimmed = fit_sentences([u for u in units if u], budget, visible_length)
     left_out = trimmed or (item is not None and len(section.items) > 1) or item is None
     buttons = frame[3]["elements"][0 if left_out else 1 :]
     blocks = [
@@ -222,10 +222,6 @@ def _reason(result: SearchResult) -> str:
     return "; ".join(parts)
 
 
-def _measure(mrkdwn: str) -> int:
-    return visible_length(mrkdwn)
-
-
 @functools.lru_cache(maxsize=2048)
 def _visible_terms(mrkdwn: str) -> frozenset[str]:
     """The search terms of what a unit or sentence shows (asked of the same corpus text for
@@ -274,7 +270,7 @@ def _focus(units: list[str], wanted: set[str], room: int) -> list[str]:
             0,  # the question's word spans a sentence end: from the unit's start
         )
         shown = [*units[:i], " ".join(sentences[: j + 1])]
-        if sum(_measure(u) + 2 for u in shown) <= room:
+        if sum(visible_length(u) + 2 for u in shown) <= room:
             return units  # in sight already
         if j == 0:
             return [unit if unit.lstrip().startswith(("•", "◦")) else f"{ELLIPSIS} {unit}"]
@@ -294,16 +290,16 @@ def fit_passage(result: SearchResult, budget: int) -> tuple[str, bool]:
     parts: list[str] = []
     trimmed = False
     for item in items:
-        room = budget - (_measure("\n\n".join(parts)) + 2 if parts else 0)
+        room = budget - (visible_length("\n\n".join(parts)) + 2 if parts else 0)
         if parts and room < MIN_MORE_CHARS:
             break
         title, units = _item_parts(item)
         units = _lines(units)
         if title:
-            room -= len(visible(title)) + 1
+            room -= visible_length(title) + 1
         units = _focus(units, wanted, room)
-        body, trimmed = fit_sentences([u for u in units if u], max(room, 1), _measure)
-        if parts and trimmed and _measure(body) < MIN_MORE_CHARS:
+        body, trimmed = fit_sentences([u for u in units if u], max(room, 1), visible_length)
+        if parts and trimmed and visible_length(body) < MIN_MORE_CHARS:
             break  # a sliver of a second item says less than "Open full section"
         parts.append(f"*{title}*\n{body}" if title and body else f"*{title}*" if title else body)
         if trimmed:
@@ -447,7 +443,7 @@ def thread_reply(
     body, left_out = fit_passage(result, max(room - reserve, MIN_MORE_CHARS))
     # each link once: those already in the passage are not listed again
     refs = [r for r in refs if r.url not in body]
-    while refs and _measure(body) + 1 + _references_chars(refs) > room:
+    while refs and visible_length(body) + 1 + _references_chars(refs) > room:
         refs.pop()
     blocks: list[bk.Block] = [bk.section(f"{label}\n{body}")]
     if refs:
@@ -462,7 +458,7 @@ def _references_chars(refs: Sequence[Link]) -> int:
     """Visible length of a *References* block listing ``refs`` (0 for none)."""
     if not refs:
         return 0
-    return _measure("*References*\n" + "\n".join(f"• {link(r.url, r.text)}" for r in refs))
+    return visible_length("*References*\n" + "\n".join(f"• {link(r.url, r.text)}" for r in refs))
 
 
 def _suggestion_lines(suggestions: Sequence[Section]) -> list[bk.Block]:
@@ -612,8 +608,8 @@ def unfurl_blocks(target: Playbook | Section) -> list[bk.Block]:
     section = target
     item = section.items[0] if section.items else None
     title, units = _item_parts(item) if item else (None, to_units(section.markdown))
-    room = UNFURL_CHARS - (len(visible(title)) + 1 if title else 0)
-    body, _ = fit_sentences([u for u in _lines(units) if u], max(room, 1), _measure)
+    room = UNFURL_CHARS - (visible_length(title) + 1 if title else 0)
+    body, _ = fit_sentences([u for u in _lines(units) if u], max(room, 1), visible_length)
     excerpt = "\n".join(part for part in (f"*{title}*" if title else "", body) if part)
     return [
         bk.section(f"*{escape(section.heading)}* · {escape(section.playbook_title)}"),
