@@ -35,7 +35,7 @@ STOPWORDS = frozenset(_bm25s_stopwords()) | EXTRA_STOPWORDS
 
 _WORD = re.compile(r"[^\W_]+")
 # the same on ASCII text, without the Unicode category lookups: twice as fast, and most
-# playbook text is ASCII (tests/test_corpus_fuzz.py holds the two to the same words)
+# playbook text is ASCII (tests/test_search.py holds the two to the same words)
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 _AMPERSAND = re.compile(r"\b(\w)\s*&\s*(\w)\b")
 _STEMMER = Stemmer.Stemmer("english")
