@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.corpus import load_corpus
-from bot.corpus.lint import parse_cost, text_link_problem, text_links
+from bot.corpus.lint import text_link_problem, text_links
 from bot.digest.pool import digest_pool
 from tests.conftest import SEED_FILE, WritePlaybook
 from tests.hostile import HOSTILE, Hostile, run_cli_measured, write_hostile
@@ -111,7 +111,6 @@ def test_link_lint_reads_each_character_a_bounded_number_of_times() -> None:
         text = unit * (300_000 // len(unit))
         found = list(text_links(text))
         assert len(found) <= text.count("](") + text.count("] (")
-    assert parse_cost("[a " * 1000) > parse_cost("abc" * 1000)
 
 
 @pytest.mark.parametrize(
@@ -152,7 +151,7 @@ def test_check_lists_every_hostile_file_once_within_bounds(tmp_path: Path) -> No
         assert any(line.startswith(expected) and hostile.fragment in line for line in lines), (
             hostile.name
         )
-    assert err.splitlines() == ["6 playbook(s), 14 section(s): 11 error(s), 5 warning(s)"], (
+    assert err.splitlines() == ["6 playbook(s), 14 section(s): 12 error(s), 5 warning(s)"], (
         err
     )  # the summary only: no log-record copy of the problems
     assert peak_kib < 200 * 1024

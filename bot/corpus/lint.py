@@ -1,10 +1,5 @@
-"""Checks that run in time linear in the file: links markdown-it left as text, link schemes,
-and a cost estimate that refuses Markdown too expensive to parse before parsing it.
-
-Why a cost estimate: markdown-it-py is linear but slow on some inputs (measured on a 2-core
-machine: 10 s for 1 MB of ``[a ``, 21 s for ``![a ``, 11 s for 500,000 one-letter lines,
-against 0.35 s for 1 MB of ordinary playbook prose). A weighted count of the characters that
-make it slow bounds every file at about one second.
+"""Link checks that run in time linear in the file: link schemes and lengths, and the
+``[label](destination`` the parser left as text (a space in the URL, a missing parenthesis).
 """
 
 from __future__ import annotations
@@ -17,29 +12,6 @@ from bot.corpus.front_matter import url_problem
 
 # links in playbook text: the web, mail, and relative ones (no scheme)
 ALLOWED_LINK_SCHEMES = frozenset({"http", "https", "mailto", ""})
-
-# parse-cost weights, in bytes of ordinary prose (≈0.35 µs each), from the measurements above
-_COST_WEIGHTS = {"[": 250, "!": 150, "*": 40, "_": 40, "`": 17, "<": 17, "\n": 90}
-PARSE_BUDGET = 3_000_000  # ≈ 1 s at worst; 1 MB of ordinary playbook prose scores ~2,000,000
-
-
-def parse_cost(body: str) -> int:
-    """Estimated parse cost of ``body`` in prose-byte units (str.count: C speed)."""
-    return len(body) + sum(body.count(ch) * weight for ch, weight in _COST_WEIGHTS.items())
-
-
-def parse_cost_problem(body: str) -> str | None:
-    cost = parse_cost(body)
-    if cost <= PARSE_BUDGET:
-        return None
-    counts = ", ".join(
-        f"{body.count(ch):,} {ch!r}" for ch in ("[", "*", "_", "`", "<") if body.count(ch) > 1000
-    )
-    lines = body.count("\n") + 1
-    return (
-        f"Markdown too costly to parse safely (about {cost / PARSE_BUDGET:.0f}× the limit: "
-        f"{counts or 'no markup'}, {lines:,} lines); file skipped"
-    )
 
 
 def link_problem(href: str, length: int | None = None) -> str | None:

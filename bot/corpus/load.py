@@ -18,8 +18,14 @@ from pathlib import Path
 from bot.corpus import front_matter
 from bot.corpus.cache import ParseCache
 from bot.corpus.front_matter import FrontMatterError
-from bot.corpus.lint import parse_cost_problem
-from bot.corpus.markdown import SectionContext, SectionParser, first_h1, parse_tokens, slugify
+from bot.corpus.markdown import (
+    ParseCostError,
+    SectionContext,
+    SectionParser,
+    first_h1,
+    parse_document,
+    slugify,
+)
 from bot.corpus.model import Corpus, Playbook, Problem, Severity
 from bot.corpus.parallel import BATCH_FILES, ParallelParser, Parsed
 
@@ -65,11 +71,11 @@ class _FileLoader:
             fm = front_matter.split(text)
         except FrontMatterError as exc:
             raise self.skip(exc.line, exc.message) from None
-        if problem := parse_cost_problem(fm.body):
-            raise self.skip(fm.body_offset + 1, problem)
-        tokens = parse_tokens(fm.body)
-
-        title = front_matter.text_field(fm, "title") or first_h1(tokens)
+        try:
+            document = parse_document(fm.body)
+        except ParseCostError as exc:
+            raise self.skip(fm.body_offset + 1, str(exc)) from None
+        title = front_matter.text_field(fm, "title") or first_h1(document)
         slug = slugify(self.path.stem) or slugify(title) or "playbook"
         url = front_matter.url_field(fm)
         fields = {
@@ -83,7 +89,10 @@ class _FileLoader:
         if not title:
             raise self.skip(1, "missing title (front matter `title:` or a `# Heading`)")
         context = SectionContext(title, slug, url, self.path, fm.body_offset)
-        sections = SectionParser(tokens, fm.body, self.report).sections(context)
+        try:
+            sections = SectionParser(document, fm.body, self.report).sections(context)
+        except ParseCostError as exc:
+            raise self.skip(fm.body_offset + 1 + exc.line, str(exc)) from None
         if not sections:
             raise self.skip(fm.body_offset + 1, "no `##` sections: nothing to serve")
         return Playbook(

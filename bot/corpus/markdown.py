@@ -1,45 +1,66 @@
-"""Markdown structure: ``##`` sections and the quotable items inside them, from markdown-it-py
-tokens (never regexes over Markdown).
+"""Markdown structure: ``##`` sections and the quotable items inside them, from the events of
+a CommonMark pull parser (pyromark, pulldown-cmark's Python binding; never regexes over
+Markdown).
 
 The rules a playbook follows are the seed's: ``##`` headings are sections; inside one, each
 top-level bullet, ``###`` sub-section, paragraph, or short lead line with its paragraphs is an
 item that can be quoted on its own.
+
+Why pyromark: parsing was most of a first start. markdown-it-py took ~2.8 ms for a typical
+6 KB playbook, pulldown-cmark takes ~0.12 ms, and stays linear on the hostile inputs
+(deep nesting, runs of ``[``) that the corpus fuzz tests feed it.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate, islice
+from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+import pyromark
 
 from bot.corpus.lint import link_problem, text_link_problem, text_links
 from bot.corpus.model import Item, ItemKind, Link, Section, Severity
 
 LEAD_LINE_MAX_CHARS = 120
+# A parse is bounded by its elements (parser events, plus each ``](`` the link lint examines),
+# not its bytes: 1 MB of playbook prose makes 20,000-40,000, and 100,000 of the worst kind
+# (deep nesting, one-letter lines, bracket soup) take ~0.3 s.
+MAX_EVENTS = 100_000
+# Playbooks nest lists and quotes a few levels; past this a file is refused, so nothing that
+# walks a section's Markdown (the mrkdwn renderer recurses) meets thousands of levels.
+MAX_NESTING = 32
 MAX_SLUG_CHARS = 120  # a section key rides in button values (Slack: 2,000 characters)
-_MARKDOWN = MarkdownIt("commonmark")
 # An http(s) address with a plain host and nothing to percent-encode: what markdown-it's
 # normalizeLink (parse, punycode the host, re-format, encode) gives back unchanged.
 _PLAIN_URL = re.compile(
     r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?"
     r"(?:[/?#](?:[A-Za-z0-9;/?:&=+$,\-_.!~*'()#]|%[0-9A-Fa-f]{2})*)?"
 )
-_library_normalize_link = _MARKDOWN.normalizeLink
+# Tags whose start or end separates two runs of inline text (a block inside a block).
+_INLINE_TAGS = frozenset({"Emphasis", "Strong", "Strikethrough", "Link", "Image"})
+_VERBATIM_TAGS = frozenset({"CodeBlock", "HtmlBlock"})
+_SECTION_LEVELS = frozenset({"H1", "H2"})
+
+Report = Callable[[int, str, Severity], None]
+Event = Any  # pyromark's: a str ("SoftBreak", "Rule") or a one-key dict ({"Text": "…"})
 
 
 def normalize_link(url: str) -> str:
-    """markdown-it's link normalisation, skipped where it would change nothing: it costs
-    ~40 µs a link (a sixth of parsing a playbook), and nearly every link is already plain."""
-    return url if _PLAIN_URL.fullmatch(url) else _library_normalize_link(url)
+    """A link destination as a browser needs it: percent-encoded, the host punycoded
+    (markdown-it's normalizeLink, the reference for CommonMark's own renderer). Skipped where
+    it would change nothing: nearly every link is already plain, and markdown-it is imported
+    only for the rare one that is not."""
+    if _PLAIN_URL.fullmatch(url):
+        return url
+    from markdown_it.common.normalize_url import normalizeLink
 
-
-_MARKDOWN.normalizeLink = normalize_link  # type: ignore[method-assign]
-
-Report = Callable[[int, str, Severity], None]
+    return normalizeLink(url)
 
 
 def slugify(text: str) -> str:
@@ -47,41 +68,271 @@ def slugify(text: str) -> str:
     if not text.isascii():  # ASCII has nothing to decompose (most headings and items)
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^\w\s-]", "", text.casefold())
-    return re.sub(r"[\s_]+", "-", text).strip("-")
+    return _SLUG_GAPS.sub("-", _SLUG_DROPPED.sub("", text.casefold())).strip("-")
 
 
-def parse_tokens(body: str) -> list[Token]:
-    return _MARKDOWN.parse(body)
+_SLUG_DROPPED = re.compile(r"[^\w\s-]")
+_SLUG_GAPS = re.compile(r"[\s_]+")
 
 
-def inline_text(token: Token) -> str:
-    """Plain text of an inline token: link text kept, markup dropped."""
-    parts: list[str] = []
-    for child in token.children or ():
-        if child.type in ("text", "code_inline", "html_inline", "image"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return "".join(parts)
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed body: its events, each with the span of source it came from (UTF-8 byte
+    offsets), and where each line starts, to turn a span into ``file:line``."""
+
+    events: list[tuple[Event, dict[str, int]]]
+    line_starts: list[int]
+
+    def line(self, offset: int) -> int:
+        """0-based line of a byte offset."""
+        return bisect.bisect_right(self.line_starts, offset) - 1
 
 
-def first_h1(tokens: Sequence[Token]) -> str:
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag == "h1":
-            return inline_text(tokens[i + 1]).strip()
+class ParseCostError(ValueError):
+    """The body has more Markdown elements, or deeper nesting, than a playbook could need."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line  # 0-based, in the body
+
+
+def parse_document(body: str) -> Document:
+    """Parse ``body``, or raise :class:`ParseCostError` past :data:`MAX_EVENTS` (the events
+    are produced lazily: a refused file costs only its first ones)."""
+    brackets = body.count("](")
+    budget = max(MAX_EVENTS - brackets, 0)
+    events = list(islice(pyromark.events_with_range(body, merge_text=True), budget + 1))
+    if len(events) > budget:
+        raise ParseCostError(_cost_message(events, brackets))
+    data = body.encode()
+    starts = list(accumulate((len(line) + 1 for line in data.split(b"\n")), initial=0))
+    return Document(events, starts)
+
+
+def _cost_message(events: list[tuple[Event, dict[str, int]]], brackets: int) -> str:
+    """Name what the file is made of, so its author sees why (e.g. 52,000 list items)."""
+    kinds = Counter(
+        _name(tag) if (tag := event.get("Start")) is not None else next(iter(event))
+        for event, _span in events
+        if event.__class__ is not str and "End" not in event
+    )
+    kinds.update(event for event, _span in events if event.__class__ is str)
+    kinds["]("] = brackets
+    common = ", ".join(
+        f"{count:,} {_PLURAL.get(kind, kind)}" for kind, count in kinds.most_common(2)
+    )
+    return (
+        f"Markdown too costly to parse safely (over {MAX_EVENTS:,} elements: {common}, …); "
+        "file skipped"
+    )
+
+
+_PLURAL = {
+    "Item": "list items",
+    "List": "lists",
+    "BlockQuote": "block quotes",
+    "Paragraph": "paragraphs",
+    "Text": "runs of text",
+    "SoftBreak": "line breaks",
+    "HardBreak": "hard line breaks",
+    "Link": "links",
+    "Code": "code spans",
+    "InlineHtml": "inline HTML tags",
+    "Emphasis": "emphases",
+    "Strong": "bold runs",
+    "Heading": "headings",
+    "Rule": "horizontal rules",
+    "](": "`](` link brackets",
+}
+
+
+def _name(tag: Event) -> str:
+    """``"Paragraph"`` for ``"Paragraph"``, ``"Heading"`` for ``{"Heading": {...}}``."""
+    return tag if tag.__class__ is str else next(iter(tag))
+
+
+def _level(tag: Event) -> str:
+    """A heading's level: ``"H2"`` from a start tag's attributes or an end tag's value."""
+    value = tag["Heading"]
+    return value if value.__class__ is str else value["level"]
+
+
+def first_h1(document: Document) -> str:
+    """The text of the first ``#`` heading anywhere, or ""."""
+    inside, parts = False, []
+    for event, _span in document.events:
+        if event.__class__ is str:
+            if inside and event in ("SoftBreak", "HardBreak"):
+                parts.append(" ")
+        elif (tag := event.get("Start")) is not None:
+            inside = inside or (_name(tag) == "Heading" and _level(tag) == "H1")
+        elif (tag := event.get("End")) is not None:
+            if inside and _name(tag) == "Heading":
+                return "".join(parts).strip()
+        elif inside:
+            parts.extend(value for key, value in event.items() if key in _TEXT_KEYS)
     return ""
+
+
+_TEXT_KEYS = frozenset({"Text", "Code", "InlineHtml"})
 
 
 @dataclass
 class _Block:
-    """A top-level block of a section, with what was extracted from its inline tokens."""
+    """A top-level block of a section, with what was extracted from its inline text."""
 
     kind: str  # paragraph | list_item | heading3 | other
     start: int  # 0-based line in the body
     end: int
     text: str
     links: list[Link]
+
+
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    """A top-level ``#`` or ``##`` heading: where sections begin and end."""
+
+    level: str  # H1 | H2
+    text: str
+    line: int  # 0-based, in the body
+
+
+@dataclass
+class _BlockText:
+    """What one top-level block is collecting while its events go by."""
+
+    kind: str
+    start: int
+    depth: int  # the nesting depth its own end event closes
+    verbatim: bool  # a code or HTML block: its text is its content
+    pieces: list[str] = field(default_factory=list)  # one per run of inline text
+    run: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    label: list[str] | None = None  # the text of the link being read
+    href: str = ""
+    link_line: int = 0
+    nested_verbatim: int = 0  # inside a code/HTML block nested in this one: not text
+
+    def end_run(self) -> None:
+        if self.run:
+            self.pieces.append("".join(self.run))
+            self.run = []
+
+    def text(self) -> str:
+        self.end_run()
+        return " ".join(stripped for piece in self.pieces if (stripped := piece.strip()))
+
+
+class _BlockReader:
+    """Walks a document's events once, yielding its top-level ``#``/``##`` headings and every
+    other top-level block (each item of a top-level list on its own), with the block's plain
+    text (link text kept, markup dropped) and links; bad links are reported on their line."""
+
+    def __init__(self, document: Document, offset: int, report: Report) -> None:
+        self.document = document
+        self.offset = offset
+        self.report = report
+
+    def units(self) -> Iterator[_Heading | _Block]:
+        line = self.document.line
+        depth = 0
+        top_list = False
+        block: _BlockText | None = None
+        heading: list[str] | None = None
+        heading_line = 0
+        for event, span in self.document.events:
+            if event.__class__ is str:  # SoftBreak, HardBreak, Rule
+                if depth == 0:
+                    start = line(span["start"])
+                    yield _Block("other", start, line(span["end"] - 1) + 1, "", [])
+                elif event in ("SoftBreak", "HardBreak"):
+                    if heading is not None:
+                        heading.append(" ")
+                    elif block is not None and not block.nested_verbatim:
+                        block.run.append(" ")
+                        if block.label is not None:
+                            block.label.append(" ")
+                continue
+            if (tag := event.get("Start")) is not None:
+                name = _name(tag)
+                if depth == 0 and name == "Heading" and _level(tag) in _SECTION_LEVELS:
+                    heading, heading_line = [], line(span["start"])
+                elif depth == 0 and name == "List":
+                    top_list = True
+                elif depth == 0 or (depth == 1 and top_list and name == "Item"):
+                    kind = _BLOCK_KINDS.get(name, "other")
+                    if kind == "paragraph" and name == "Heading":
+                        kind = "heading3"
+                    block = _BlockText(kind, line(span["start"]), depth, name in _VERBATIM_TAGS)
+                elif block is not None:
+                    self._start(block, name, tag, span)
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise ParseCostError(
+                        f"Markdown nested over {MAX_NESTING} levels deep (lists, quotes); "
+                        "file skipped",
+                        line(span["start"]),
+                    )
+                continue
+            if (tag := event.get("End")) is not None:
+                depth -= 1
+                if heading is not None and depth == 0:
+                    yield _Heading(_level(tag), "".join(heading).strip(), heading_line)
+                    heading = None
+                elif block is not None and depth == block.depth:
+                    end = line(span["end"] - 1) + 1
+                    yield _Block(block.kind, block.start, end, block.text(), block.links)
+                    block = None
+                elif depth == 0:
+                    top_list = False
+                elif block is not None:
+                    self._end(block, _name(tag))
+                continue
+            if heading is not None:
+                heading.extend(value for key, value in event.items() if key in _TEXT_KEYS)
+            elif block is not None:
+                self._leaf(block, event, span)
+
+    def _start(self, block: _BlockText, name: str, tag: Event, span: dict[str, int]) -> None:
+        if name == "Link":
+            block.label = []
+            block.href = normalize_link(tag["Link"]["dest_url"].strip())
+            block.link_line = self.document.line(span["start"]) + self.offset + 1
+        elif name not in _INLINE_TAGS:
+            block.end_run()
+            block.nested_verbatim += name in _VERBATIM_TAGS
+
+    def _end(self, block: _BlockText, name: str) -> None:
+        if name == "Link" and block.label is not None:
+            text = "".join(block.label).strip()
+            href, block.label = block.href, None
+            if problem := link_problem(href):
+                self.report(block.link_line, f"bad link {href[:60]!r}: {problem}", "error")
+            else:
+                block.links.append(Link(text or href, href, block.link_line))
+        elif name not in _INLINE_TAGS:
+            block.end_run()
+            block.nested_verbatim -= name in _VERBATIM_TAGS
+
+    def _leaf(self, block: _BlockText, event: Event, span: dict[str, int]) -> None:
+        for key, value in event.items():
+            if block.verbatim:
+                if not block.nested_verbatim and key in ("Text", "Html"):
+                    block.run.append(value)
+                continue
+            if block.nested_verbatim or key not in _TEXT_KEYS:
+                continue
+            block.run.append(value)
+            if block.label is not None:
+                block.label.append(value)
+            if key == "Text" and "](" in value:
+                for found in text_links(value):
+                    if problem := text_link_problem(found):
+                        line = self.document.line(span["start"]) + self.offset + 1
+                        self.report(line, problem, "error")
+
+
+_BLOCK_KINDS = {"Paragraph": "paragraph", "Item": "list_item", "Heading": "heading3"}
 
 
 @dataclass(frozen=True)
@@ -96,10 +347,10 @@ class SectionContext:
 
 
 class SectionParser:
-    """Turns one body's tokens into sections, reporting problems through ``report``."""
+    """Turns one body's document into sections, reporting problems through ``report``."""
 
-    def __init__(self, tokens: Sequence[Token], body: str, report: Report) -> None:
-        self.tokens = tokens
+    def __init__(self, document: Document, body: str, report: Report) -> None:
+        self.document = document
         self.lines = body.split("\n")
         self.report = report
 
@@ -167,80 +418,20 @@ class SectionParser:
         )
 
     def _split_by_h2(self, offset: int) -> Iterator[tuple[str, int, list[_Block]]]:
-        tokens = self.tokens
         heading: str | None = None
         heading_line = 0
         blocks: list[_Block] = []
-        i = 0
-        while i < len(tokens):
-            token = tokens[i]
-            if token.type == "heading_open" and token.tag in ("h1", "h2"):
+        for unit in _BlockReader(self.document, offset, self.report).units():
+            if isinstance(unit, _Heading):
                 if heading is not None:
                     yield heading, heading_line, blocks
                 heading, blocks = None, []
-                if token.tag == "h2":
-                    heading = inline_text(tokens[i + 1]).strip()
-                    heading_line = token.map[0] if token.map else 0
-                i += 3
-                continue
-            block, i = self._read_block(i, offset)
-            if heading is not None and block is not None:
-                blocks.append(block)
+                if unit.level == "H2":
+                    heading, heading_line = unit.text, unit.line
+            elif heading is not None:
+                blocks.append(unit)
         if heading is not None:
             yield heading, heading_line, blocks
-
-    def _read_block(self, i: int, offset: int) -> tuple[_Block | None, int]:
-        """Consume one top-level block (or one list item of a top-level list)."""
-        tokens = self.tokens
-        token = tokens[i]
-        if token.type.endswith("_list_open") or token.type.endswith("_list_close"):
-            return None, i + 1
-        if token.map is None:
-            return None, i + 1
-        start, end = token.map
-        kind = {
-            "paragraph_open": "paragraph",
-            "list_item_open": "list_item",
-            "heading_open": "heading3",
-        }.get(token.type, "other")
-        depth, j = token.nesting, i + 1
-        texts: list[str] = []
-        links: list[Link] = []
-        while depth > 0 and j < len(tokens):  # to the matching close token
-            inner = tokens[j]
-            depth += inner.nesting
-            if inner.type == "inline":
-                line = (inner.map[0] if inner.map else start) + offset + 1
-                texts.append(inline_text(inner))
-                links.extend(self._links(inner, line))
-            j += 1
-        if token.nesting == 0:  # fence, code_block, hr, html_block
-            texts.append(token.content if token.type != "hr" else "")
-        text = " ".join(t.strip() for t in texts if t.strip())
-        return _Block(kind, start, end, text, links), j
-
-    def _links(self, inline: Token, line: int) -> list[Link]:
-        links: list[Link] = []
-        children = inline.children or []
-        for k, child in enumerate(children):
-            if child.type == "text":
-                for found in text_links(child.content):
-                    if problem := text_link_problem(found):
-                        self.report(line, problem, "error")
-            if child.type != "link_open":
-                continue
-            href = str(child.attrs.get("href", "")).strip()
-            text_parts = []
-            for grand in children[k + 1 :]:
-                if grand.type == "link_close":
-                    break
-                text_parts.append(grand.content)
-            text = "".join(text_parts).strip()
-            if problem := link_problem(href):
-                self.report(line, f"bad link {href[:60]!r}: {problem}", "error")
-                continue
-            links.append(Link(text or href, href, line))
-        return links
 
 
 # --------------------------------------------------------------------------- items
