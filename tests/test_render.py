@@ -10,7 +10,7 @@ from bot.corpus import Corpus, load_corpus
 from bot.digest.pool import digest_pool
 from bot.render import blocks as bk
 from bot.render import slack as render
-from bot.render.mrkdwn import escape, fit_units, quote_user_text, to_mrkdwn, truncate
+from bot.render.mrkdwn import escape, fit_units, quote_user_text, to_mrkdwn, to_plain_text, truncate
 from bot.search import Index
 from tests.conftest import WritePlaybook
 
@@ -42,8 +42,9 @@ def test_user_text_never_pings_or_links(text: str, expected: str) -> None:
     assert quote_user_text(text) == expected
 
 
-def test_unsafe_link_targets_stay_text() -> None:
-    assert to_mrkdwn("[x](javascript:alert(1))") == "[x](javascript:alert(1))"
+def test_unsafe_link_targets_show_their_text_only() -> None:
+    assert to_mrkdwn("[x](javascript:alert(1))") == "x"
+    assert to_plain_text("[x](javascript:alert(1))") == "x (javascript:alert(1))"
     assert to_mrkdwn("[a|b](https://x.org/p>q)") == "<https://x.org/p%3Eq|a¦b>"
 
 

@@ -112,7 +112,7 @@ def parse_document(body: str) -> Document:
 def _cost_message(events: list[tuple[Event, dict[str, int]]], brackets: int) -> str:
     """Name what the file is made of, so its author sees why (e.g. 52,000 list items)."""
     kinds = Counter(
-        _name(tag) if (tag := event.get("Start")) is not None else next(iter(event))
+        tag_name(tag) if (tag := event.get("Start")) is not None else next(iter(event))
         for event, _span in events
         if event.__class__ is not str and "End" not in event
     )
@@ -146,8 +146,9 @@ _PLURAL = {
 }
 
 
-def _name(tag: Event) -> str:
-    """``"Paragraph"`` for ``"Paragraph"``, ``"Heading"`` for ``{"Heading": {...}}``."""
+def tag_name(tag: Event) -> str:
+    """A start or end tag's name: ``"Paragraph"`` for ``"Paragraph"``, ``"Heading"`` for
+    ``{"Heading": {...}}``."""
     return tag if tag.__class__ is str else next(iter(tag))
 
 
@@ -165,9 +166,9 @@ def first_h1(document: Document) -> str:
             if inside and event in ("SoftBreak", "HardBreak"):
                 parts.append(" ")
         elif (tag := event.get("Start")) is not None:
-            inside = inside or (_name(tag) == "Heading" and _level(tag) == "H1")
+            inside = inside or (tag_name(tag) == "Heading" and _level(tag) == "H1")
         elif (tag := event.get("End")) is not None:
-            if inside and _name(tag) == "Heading":
+            if inside and tag_name(tag) == "Heading":
                 return "".join(parts).strip()
         elif inside:
             parts.extend(value for key, value in event.items() if key in _TEXT_KEYS)
@@ -254,7 +255,7 @@ class _BlockReader:
                             block.label.append(" ")
                 continue
             if (tag := event.get("Start")) is not None:
-                name = _name(tag)
+                name = tag_name(tag)
                 if depth == 0 and name == "Heading" and _level(tag) in _SECTION_LEVELS:
                     heading, heading_line = [], line(span["start"])
                 elif depth == 0 and name == "List":
@@ -286,7 +287,7 @@ class _BlockReader:
                 elif depth == 0:
                     top_list = False
                 elif block is not None:
-                    self._end(block, _name(tag))
+                    self._end(block, tag_name(tag))
                 continue
             if heading is not None:
                 heading.extend(value for key, value in event.items() if key in _TEXT_KEYS)

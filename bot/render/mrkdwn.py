@@ -1,9 +1,10 @@
-"""Markdown -> Slack mrkdwn (and plain text), safely, from markdown-it-py tokens.
+"""Markdown -> Slack mrkdwn (and plain text), safely, from the CommonMark parser's tree.
 
 Slack's mrkdwn is not Markdown: links are ``<url|text>``, bold is ``*x*``, and ``&``, ``<``,
 ``>`` must be escaped or Slack reads them as control sequences (``<!channel>`` pings a whole
-channel). Walking real parser tokens, rather than rewriting with regexes, keeps nested lists,
-links inside emphasis and literal ``<3 years`` correct.
+channel). Walking the real parser's tree (pyromark, which reads the corpus too), rather than
+rewriting with regexes, keeps nested lists, links inside emphasis and literal ``<3 years``
+correct.
 
 Conversion yields *units* (a paragraph, a bullet with its children, a code block) so callers
 can trim long text at a unit boundary and never cut a link in half.
@@ -13,15 +14,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+import pyromark
+
+from bot.corpus.markdown import MAX_NESTING, normalize_link, tag_name
 
 ELLIPSIS = "…"
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-_MD = MarkdownIt("commonmark")
 # "@channel" in plain text can ping when a client enables link_names; a word joiner defuses it.
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
@@ -60,125 +63,167 @@ def link(url: str, text: str) -> str:
     return f"<{target}|{label}>" if target else label
 
 
+@dataclass(slots=True)
+class _Node:
+    """One element of the parser's tree: a container (``Paragraph``, ``List``, ``Link``…)
+    with its start tag and children, or a leaf (``Text``, ``Code``, ``SoftBreak``…) with its
+    text."""
+
+    name: str
+    value: Any  # a container's start tag; a leaf's text (None for breaks and rules)
+    children: list[_Node] = field(default_factory=list)
+
+
+def _tree(markdown: str) -> list[_Node]:
+    """The parser's events as a tree. Containers nested deeper than the corpus allows
+    (:data:`MAX_NESTING`) are flattened into their parent, so rendering never recurses
+    past it."""
+    root: list[_Node] = []
+    stack = [root]
+    flattened = 0  # containers opened past the limit, whose ends must not pop
+    for event in pyromark.events(markdown):
+        if event.__class__ is str:
+            stack[-1].append(_Node(event, None))
+        elif (tag := event.get("Start")) is not None:
+            if len(stack) > MAX_NESTING:
+                flattened += 1
+                continue
+            node = _Node(tag_name(tag), tag)
+            stack[-1].append(node)
+            stack.append(node.children)
+        elif "End" in event:
+            if flattened:
+                flattened -= 1
+            else:
+                stack.pop()
+        else:
+            ((key, value),) = event.items()
+            stack[-1].append(_Node(key, value))
+    return root
+
+
+_INLINE = frozenset(
+    {
+        "Text",
+        "Code",
+        "InlineHtml",
+        "SoftBreak",
+        "HardBreak",
+        "Emphasis",
+        "Strong",
+        "Link",
+        "Image",
+        "Strikethrough",
+    }
+)
+
+
+def _text(nodes: Iterable[_Node]) -> str:
+    """Plain text of inline nodes: a link's label, an image's alt text."""
+    return "".join(
+        node.value
+        if node.value.__class__ is str
+        else " "
+        if "Break" in node.name
+        else _text(node.children)
+        for node in nodes
+    )
+
+
 class _Renderer:
-    """Renders a token stream either to mrkdwn or to plain text."""
+    """Renders a parsed tree either to mrkdwn or to plain text."""
 
     def __init__(self, plain: bool) -> None:
         self.plain = plain
 
-    def inline(self, children: Sequence[Token]) -> str:
+    def inline(self, nodes: Iterable[_Node]) -> str:
         out: list[str] = []
-        i = 0
-        while i < len(children):
-            tok = children[i]
-            kind = tok.type
-            if kind == "text" or kind == "html_inline":
-                out.append(tok.content if self.plain else escape(tok.content))
-            elif kind == "code_inline":
-                content = tok.content if self.plain else escape(tok.content)
-                out.append(content if self.plain else f"`{content}`")
-            elif kind in ("softbreak",):
+        for node in nodes:
+            name = node.name
+            if name in ("Text", "InlineHtml"):
+                out.append(node.value if self.plain else escape(node.value))
+            elif name == "Code":
+                out.append(node.value if self.plain else f"`{escape(node.value)}`")
+            elif name == "SoftBreak":
                 out.append(" ")
-            elif kind == "hardbreak":
+            elif name == "HardBreak":
                 out.append("\n")
-            elif kind in ("strong_open", "strong_close"):
-                out.append("" if self.plain else "*")
-            elif kind in ("em_open", "em_close"):
-                out.append("" if self.plain else "_")
-            elif kind == "link_open":
-                depth, j = 1, i + 1
-                while j < len(children) and depth:
-                    depth += children[j].nesting if children[j].type.startswith("link") else 0
-                    j += 1
-                label_tokens = children[i + 1 : j - 1]
-                href = str(tok.attrs.get("href", ""))
-                label = "".join(t.content for t in label_tokens if t.type != "link_open")
+            elif name in ("Strong", "Emphasis"):
+                mark = "" if self.plain else "*" if name == "Strong" else "_"
+                out.append(f"{mark}{self.inline(node.children)}{mark}")
+            elif name == "Link":
+                href = normalize_link(node.value["Link"]["dest_url"])
+                label = _text(node.children)
                 if self.plain:
                     out.append(f"{label} ({href})" if href and href != label else label)
                 else:
                     out.append(link(href, label))
-                i = j
-                continue
-            elif kind == "image":
-                out.append(tok.content if self.plain else escape(tok.content))
-            i += 1
+            elif name == "Image":
+                alt = _text(node.children)
+                out.append(alt if self.plain else escape(alt))
+            elif name == "Strikethrough":
+                out.append(self.inline(node.children))
         return "".join(out)
 
-    def blocks(self, tokens: Sequence[Token]) -> list[str]:
+    def blocks(self, nodes: Sequence[_Node]) -> list[str]:
         """Top-level units, each a paragraph, list item (with children) or code block."""
         units: list[str] = []
-        i = 0
-        while i < len(tokens):
-            tok = tokens[i]
-            if tok.type in ("bullet_list_open", "ordered_list_open"):
-                end = _matching_close(tokens, i)
-                units.extend(self._list(tokens[i + 1 : end], depth=0, ordered=tok.tag == "ol"))
-                i = end + 1
-                continue
-            if tok.type == "paragraph_open":
-                units.append(self.inline(tokens[i + 1].children or []))
-                i += 3
-                continue
-            if tok.type == "heading_open":
-                text = self.inline(tokens[i + 1].children or [])
+        for node in nodes:
+            name = node.name
+            if name == "List":
+                units.extend(self._list(node, depth=0))
+            elif name == "Paragraph":
+                units.append(self.inline(node.children))
+            elif name == "Heading":
+                text = self.inline(node.children)
                 units.append(text if self.plain else f"*{text}*")
-                i += 3
-                continue
-            if tok.type in ("fence", "code_block"):
-                code = tok.content.rstrip("\n")
+            elif name == "CodeBlock":
+                code = _text(node.children).rstrip("\n")
                 units.append(code if self.plain else f"```{escape(code)}```")
-            elif tok.type == "blockquote_open":
-                end = _matching_close(tokens, i)
-                inner = self.blocks(tokens[i + 1 : end])
+            elif name == "BlockQuote":
+                inner = self.blocks(node.children)
                 units.append("\n".join(f"> {line}" for u in inner for line in u.split("\n")))
-                i = end + 1
-                continue
-            elif tok.type == "html_block":
-                units.append(tok.content.strip() if self.plain else escape(tok.content.strip()))
-            i += 1
+            elif name == "HtmlBlock":
+                html = _text(node.children).strip()
+                units.append(html if self.plain else escape(html))
         return [u for u in units if u.strip()]
 
-    def _list(self, tokens: Sequence[Token], depth: int, ordered: bool) -> list[str]:
+    def _list(self, node: _Node, depth: int) -> list[str]:
         """One unit per list item at this depth, nested lists indented inside it."""
+        ordered = node.value["List"] is not None  # an ordered list's start number
         items: list[str] = []
-        number = 0
-        i = 0
-        while i < len(tokens):
-            if tokens[i].type != "list_item_open":
-                i += 1
-                continue
-            end = _matching_close(tokens, i)
-            number += 1
+        for number, item in enumerate((n for n in node.children if n.name == "Item"), 1):
             marker = f"{number}." if ordered else ("•" if depth % 2 == 0 else "◦")
             indent = "    " * depth
             lines: list[str] = []
-            j = i + 1
-            while j < end:
-                tok = tokens[j]
-                if tok.type in ("bullet_list_open", "ordered_list_open"):
-                    close = _matching_close(tokens, j)
-                    lines.extend(
-                        self._list(tokens[j + 1 : close], depth + 1, ordered=tok.tag == "ol")
-                    )
-                    j = close + 1
-                    continue
-                if tok.type == "inline":
-                    text = self.inline(tok.children or [])
+            for text in self._item_lines(item.children, depth):
+                if isinstance(text, list):
+                    lines.extend(text)
+                else:
                     prefix = f"{indent}{marker} " if not lines else f"{indent}  "
                     lines.append(prefix + text)
-                j += 1
             items.append("\n".join(lines))
-            i = end + 1
         return items
 
-
-def _matching_close(tokens: Sequence[Token], start: int) -> int:
-    depth = 0
-    for k in range(start, len(tokens)):
-        depth += tokens[k].nesting
-        if depth == 0:
-            return k
-    return len(tokens) - 1
+    def _item_lines(self, nodes: Sequence[_Node], depth: int) -> Iterator[str | list[str]]:
+        """An item's lines of text (a tight item's inline run, each paragraph or heading,
+        also inside a quote) and its nested lists' rendered items, in order."""
+        run: list[_Node] = []
+        for child in nodes:
+            if child.name in _INLINE:
+                run.append(child)
+                continue
+            if run:
+                yield self.inline(run)
+                run = []
+            if child.name == "List":
+                yield self._list(child, depth + 1)
+            elif child.name in ("Paragraph", "Heading"):
+                yield self.inline(child.children)
+            elif child.name not in ("CodeBlock", "HtmlBlock"):
+                yield from self._item_lines(child.children, depth)
+        if run:
+            yield self.inline(run)
 
 
 def to_units(markdown: str, *, plain: bool = False) -> list[str]:
@@ -189,7 +234,7 @@ def to_units(markdown: str, *, plain: bool = False) -> list[str]:
 @functools.lru_cache(maxsize=4096)
 def _units(markdown: str, plain: bool) -> tuple[str, ...]:
     """Corpus text is rendered again for every answer that shows it: parse it once."""
-    return tuple(_Renderer(plain).blocks(_MD.parse(markdown)))
+    return tuple(_Renderer(plain).blocks(_tree(markdown)))
 
 
 def to_mrkdwn(markdown: str) -> str:
