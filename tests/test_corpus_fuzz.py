@@ -7,19 +7,22 @@ of every YAML type, JSON/TOML/YAML front matter delimiters, Markdown punctuation
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from unittest.mock import patch
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from bot.corpus import load_corpus
-from bot.corpus.front_matter import _load_yaml, _NoAliasLoader
+from bot.corpus import front_matter, load_corpus
+from bot.corpus.front_matter import WEB_SCHEMES, _load_yaml, _NoAliasLoader, url_problem
+from bot.corpus.lint import ALLOWED_LINK_SCHEMES
 from bot.corpus.markdown import normalize_link
 
 GOOD = "---\ntitle: Good Playbook\n---\n\n## Key things to know\n\n- fine\n"
@@ -151,3 +154,13 @@ plain_urls = st.builds(
 def test_skipping_link_normalisation_changes_no_link(url: str) -> None:
     """The shortcut may only skip work: every address comes out as markdown-it makes it."""
     assert normalize_link(url) == MarkdownIt("commonmark").normalizeLink(url)
+
+
+@FUZZ
+@given(plain_urls, st.sampled_from([WEB_SCHEMES, ALLOWED_LINK_SCHEMES]))
+def test_skipping_urlsplit_changes_no_verdict(url: str, allowed: frozenset[str]) -> None:
+    """A plain http(s) address is taken without urlsplit: only where urlsplit finds nothing
+    wrong with it either."""
+    with patch.object(front_matter, "PLAIN_WEB_URL", re.compile(r"(?!)")):  # matches nothing
+        slow = url_problem(url, allowed)
+    assert url_problem(url, allowed) == slow

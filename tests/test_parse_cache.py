@@ -17,7 +17,7 @@ from bot.corpus import cache as cache_module
 from bot.corpus import load as load_module
 from bot.corpus import load_corpus
 from bot.corpus import stat_memo as stat_memo_module
-from bot.corpus.cache import ParseCache
+from bot.corpus.cache import PACK, REWRITE_RATIO, ParseCache
 from bot.corpus.stat_memo import RACY_MARGIN_NS, signature
 from bot.search.index_cache import IndexCache
 from bot.search.live import LiveIndex
@@ -88,17 +88,57 @@ def test_the_same_bytes_under_a_new_parser_are_parsed_again(
     assert len(parsed) == 6
 
 
-def test_a_corrupt_cache_entry_is_parsed_again(
+def test_a_corrupt_cache_is_parsed_again(
     write_playbook: WritePlaybook, parsed: list[Path], tmp_path: Path
 ) -> None:
     three_playbooks(write_playbook)
     load_corpus([write_playbook.root], cache=ParseCache(tmp_path / "cache"))  # type: ignore[attr-defined]
-    entries = sorted((tmp_path / "cache").rglob("*.pickle"))
-    assert len(entries) == 3
-    entries[0].write_bytes(b"not a pickle")
-    entries[1].write_bytes(b"\x80\x05N.")  # a valid pickle of None: not a parse result
+    pack = tmp_path / "cache" / PACK
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [PACK], "one file, no temporaries"
+    entries = pickle.loads(pack.read_bytes())
+    first, second, third = sorted(entries)
+    entries[first] = None  # a valid pickle, not a parse result
+    entries[second] = ("not a playbook", ())
+    pack.write_bytes(pickle.dumps(entries))
     corpus = load_corpus([write_playbook.root], cache=ParseCache(tmp_path / "cache"))  # type: ignore[attr-defined]
     assert len(parsed) == 5 and len(corpus.playbooks) == 3 and not corpus.problems
+    for garbage in (b"not a pickle", pickle.dumps(["a list"]), pickle.dumps(entries)[:50]):
+        pack.write_bytes(garbage)
+        parsed.clear()
+        corpus = load_corpus([write_playbook.root], cache=ParseCache(tmp_path / "cache"))  # type: ignore[attr-defined]
+        assert len(parsed) == 3 and len(corpus.playbooks) == 3 and not corpus.problems
+    assert third in pickle.loads(pack.read_bytes()), "rewritten whole"
+
+
+def test_the_pack_is_rewritten_only_when_enough_was_parsed(
+    write_playbook: WritePlaybook, parsed: list[Path], tmp_path: Path
+) -> None:
+    """A reload after one edit among many keeps the pack as it is (rewriting 10,000 entries
+    for one would cost more than parsing that one again at the next start)."""
+    files = [
+        write_playbook(f"p{n:02}.md", playbook(f"P{n}", f"pitfall {n}"))
+        for n in range(REWRITE_RATIO + 1)
+    ]
+    root = write_playbook.root  # type: ignore[attr-defined]
+    (tmp_path / "cache" / "ab").mkdir(parents=True)  # an entry of the old one-file-each layout
+    live = LiveIndex([root], parse_cache=ParseCache(tmp_path / "cache"))
+    pack = tmp_path / "cache" / PACK
+    assert not (tmp_path / "cache" / "ab").exists(), "the old layout is removed"
+    written = pack.stat().st_mtime_ns
+    files[0].write_text(playbook("P0", "zeppelin"))
+    live.reload()
+    assert pack.stat().st_mtime_ns == written, "one in eleven parsed: not rewritten"
+    parsed.clear()
+    load_corpus([root], cache=ParseCache(tmp_path / "cache"))
+    assert parsed == [files[0]], "the next start parses the edited file alone"
+    files[1].write_text(playbook("P1", "airship"))
+    parsed.clear()
+    load_corpus([root], cache=ParseCache(tmp_path / "cache"))
+    assert sorted(parsed) == files[:2]
+    assert pack.stat().st_mtime_ns != written, "two in eleven: rewritten"
+    parsed.clear()
+    load_corpus([root], cache=ParseCache(tmp_path / "cache"))
+    assert parsed == []
 
 
 def test_an_unwritable_cache_costs_speed_not_answers(

@@ -24,6 +24,7 @@ from typing import Any
 
 import pyromark
 
+from bot.corpus.front_matter import PLAIN_WEB_URL
 from bot.corpus.lint import link_problem, text_link_problem, text_links
 from bot.corpus.model import Item, ItemKind, Link, Section, Severity
 
@@ -36,12 +37,6 @@ MAX_EVENTS = 100_000
 # walks a section's Markdown (the mrkdwn renderer recurses) meets thousands of levels.
 MAX_NESTING = 32
 MAX_SLUG_CHARS = 120  # a section key rides in button values (Slack: 2,000 characters)
-# An http(s) address with a plain host and nothing to percent-encode: what markdown-it's
-# normalizeLink (parse, punycode the host, re-format, encode) gives back unchanged.
-_PLAIN_URL = re.compile(
-    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?"
-    r"(?:[/?#](?:[A-Za-z0-9;/?:&=+$,\-_.!~*'()#]|%[0-9A-Fa-f]{2})*)?"
-)
 # Tags whose start or end separates two runs of inline text (a block inside a block).
 _INLINE_TAGS = frozenset({"Emphasis", "Strong", "Strikethrough", "Link", "Image"})
 _VERBATIM_TAGS = frozenset({"CodeBlock", "HtmlBlock"})
@@ -56,7 +51,7 @@ def normalize_link(url: str) -> str:
     (markdown-it's normalizeLink, the reference for CommonMark's own renderer). Skipped where
     it would change nothing: nearly every link is already plain, and markdown-it is imported
     only for the rare one that is not."""
-    if _PLAIN_URL.fullmatch(url):
+    if PLAIN_WEB_URL.fullmatch(url):  # what normalizeLink gives back unchanged
         return url
     from markdown_it.common.normalize_url import normalizeLink
 
