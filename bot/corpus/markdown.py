@@ -399,14 +399,15 @@ class SectionParser:
         self, ctx: SectionContext, heading: str, slug: str, line: int, blocks: list[_Block]
     ) -> Section:
         markdown = "\n".join(self.lines[blocks[0].start : blocks[-1].end]).strip()
+        text = " ".join(block.text for block in blocks)
         return Section(
             playbook_title=ctx.title,
             playbook_slug=ctx.playbook_slug,
             heading=heading,
             slug=slug,
             markdown=markdown,
-            text=" ".join(block.text for block in blocks),
-            items=tuple(make_items(blocks, self.lines, ctx.offset)),
+            text=text,
+            items=tuple(make_items(blocks, self.lines, ctx.offset, markdown, text)),
             links=tuple(link for block in blocks for link in block.links),
             path=ctx.path,  # type: ignore[arg-type]
             line=line,
@@ -449,18 +450,29 @@ def _word_slug(text: str, words: int = 8) -> str:
     return slugify(" ".join(text.split()[:words]))
 
 
-def make_items(blocks: list[_Block], lines: list[str], offset: int) -> Iterator[Item]:
-    """Group a section's blocks into quotable items with slugs unique in the section."""
+def make_items(
+    blocks: list[_Block], lines: list[str], offset: int, section_markdown: str, section_text: str
+) -> Iterator[Item]:
+    """Group a section's blocks into quotable items with slugs unique in the section. Each
+    item's Markdown and text are found in its section's, from where the previous item's end
+    (items are in order, and only white space lies between them)."""
     used_slugs: dict[str, int] = {}
+    markdown_at = text_at = 0
 
     def build(kind: ItemKind, title: str | None, group: list[_Block]) -> Item:
+        nonlocal markdown_at, text_at
         markdown = "\n".join(lines[group[0].start : group[-1].end]).strip()
         text = " ".join(b.text for b in group)
         base = _word_slug(title or text) or kind
         used_slugs[base] = used_slugs.get(base, 0) + 1
         slug = base if used_slugs[base] == 1 else f"{base}-{used_slugs[base]}"
         links = tuple(link for b in group for link in b.links)
-        return Item(kind, title, markdown, text, slug, group[0].start + offset + 1, links)
+        markdown_start = section_markdown.index(markdown, markdown_at)
+        text_start = section_text.index(text, text_at)
+        markdown_at, text_at = markdown_start + len(markdown), text_start + len(text)
+        spans = (markdown_start, markdown_at, text_start, text_at)
+        line = group[0].start + offset + 1
+        return Item(kind, title, slug, line, links, section_markdown, section_text, spans)
 
     i = 0
     while i < len(blocks):
