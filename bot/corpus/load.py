@@ -72,9 +72,12 @@ class _FileLoader:
         except FrontMatterError as exc:
             raise self.skip(exc.line, exc.message) from None
         try:
-            document = parse_document(fm.body)
-        except ParseCostError as exc:
-            raise self.skip(fm.body_offset + 1, str(exc)) from None
+            return self._playbook(fm)
+        except ParseCostError as exc:  # read as the events go by: at any point of the body
+            raise self.skip(fm.body_offset + 1 + exc.line, str(exc)) from None
+
+    def _playbook(self, fm: front_matter.FrontMatter) -> Playbook:
+        document = parse_document(fm.body)
         title = front_matter.text_field(fm, "title") or first_h1(document)
         slug = slugify(self.path.stem) or slugify(title) or "playbook"
         url = front_matter.url_field(fm)
@@ -89,10 +92,7 @@ class _FileLoader:
         if not title:
             raise self.skip(1, "missing title (front matter `title:` or a `# Heading`)")
         context = SectionContext(title, slug, url, self.path, fm.body_offset)
-        try:
-            sections = SectionParser(document, fm.body, self.report).sections(context)
-        except ParseCostError as exc:
-            raise self.skip(fm.body_offset + 1 + exc.line, str(exc)) from None
+        sections = SectionParser(document, fm.body, self.report).sections(context)
         if not sections:
             raise self.skip(fm.body_offset + 1, "no `##` sections: nothing to serve")
         return Playbook(

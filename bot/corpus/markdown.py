@@ -72,15 +72,44 @@ _SLUG_GAPS = re.compile(r"[\s_]+")
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A parsed body: its events, each with the span of source it came from (UTF-8 byte
-    offsets), and where each line starts, to turn a span into ``file:line``."""
+    """A body to parse, and where each of its lines starts (the parser's spans are UTF-8
+    byte offsets; a span's line is what a problem is reported at)."""
 
-    events: list[tuple[Event, dict[str, int]]]
+    body: str
     line_starts: list[int]
+    budget: int  # events allowed: MAX_EVENTS less the ``](`` the link lint will examine
 
     def line(self, offset: int) -> int:
         """0-based line of a byte offset."""
         return bisect.bisect_right(self.line_starts, offset) - 1
+
+    def events(self) -> Iterator[tuple[Event, dict[str, int]]]:
+        """The parser's events, each with its span, produced as they are read (a file is
+        never held as a list of events: 100,000 of them were 70 MB); raises
+        :class:`ParseCostError` past the budget."""
+        events = pyromark.events_with_range(self.body, merge_text=True)
+        yield from islice(events, self.budget)
+        if next(events, None) is not None:
+            raise ParseCostError(self._cost_message())
+
+    def _cost_message(self) -> str:
+        """Name what the file is made of, so its author sees why (e.g. 52,000 list items)."""
+        events = islice(pyromark.events_with_range(self.body, merge_text=True), self.budget)
+        kinds = Counter(
+            event if event.__class__ is str else tag_name(event.get("Start", event))
+            for event, _span in events
+            if event.__class__ is str or "End" not in event
+        )
+        kinds["]("] = MAX_EVENTS - self.budget
+        common = ", ".join(
+            f"{count:,} {_PLURAL.get(kind, kind)}"
+            for kind, count in kinds.most_common(2)
+            if count >= 1000  # of over 100,000, the commonest kind always is
+        )
+        return (
+            f"Markdown too costly to parse safely (over {MAX_EVENTS:,} elements: {common}, "
+            "…); file skipped"
+        )
 
 
 class ParseCostError(ValueError):
@@ -92,34 +121,17 @@ class ParseCostError(ValueError):
 
 
 def parse_document(body: str) -> Document:
-    """Parse ``body``, or raise :class:`ParseCostError` past :data:`MAX_EVENTS` (the events
-    are produced lazily: a refused file costs only its first ones)."""
-    brackets = body.count("](")
-    budget = max(MAX_EVENTS - brackets, 0)
-    events = list(islice(pyromark.events_with_range(body, merge_text=True), budget + 1))
-    if len(events) > budget:
-        raise ParseCostError(_cost_message(events, brackets))
+    """``body`` ready to parse; :class:`ParseCostError` at once when its ``](`` alone are over
+    :data:`MAX_EVENTS`, else while its events are read."""
+    budget = MAX_EVENTS - body.count("](")
+    if budget < 0:
+        raise ParseCostError(
+            f"Markdown too costly to parse safely (over {MAX_EVENTS:,} elements: "
+            f"{MAX_EVENTS - budget:,} `](` link brackets, …); file skipped"
+        )
     data = body.encode()
     starts = list(accumulate((len(line) + 1 for line in data.split(b"\n")), initial=0))
-    return Document(events, starts)
-
-
-def _cost_message(events: list[tuple[Event, dict[str, int]]], brackets: int) -> str:
-    """Name what the file is made of, so its author sees why (e.g. 52,000 list items)."""
-    kinds = Counter(
-        tag_name(tag) if (tag := event.get("Start")) is not None else next(iter(event))
-        for event, _span in events
-        if event.__class__ is not str and "End" not in event
-    )
-    kinds.update(event for event, _span in events if event.__class__ is str)
-    kinds["]("] = brackets
-    common = ", ".join(
-        f"{count:,} {_PLURAL.get(kind, kind)}" for kind, count in kinds.most_common(2)
-    )
-    return (
-        f"Markdown too costly to parse safely (over {MAX_EVENTS:,} elements: {common}, …); "
-        "file skipped"
-    )
+    return Document(body, starts, budget)
 
 
 _PLURAL = {
@@ -156,7 +168,7 @@ def _level(tag: Event) -> str:
 def first_h1(document: Document) -> str:
     """The text of the first ``#`` heading anywhere, or ""."""
     inside, parts = False, []
-    for event, _span in document.events:
+    for event, _span in document.events():
         if event.__class__ is str:
             if inside and event in ("SoftBreak", "HardBreak"):
                 parts.append(" ")
@@ -236,7 +248,7 @@ class _BlockReader:
         block: _BlockText | None = None
         heading: list[str] | None = None
         heading_line = 0
-        for event, span in self.document.events:
+        for event, span in self.document.events():
             if event.__class__ is str:  # SoftBreak, HardBreak, Rule
                 if depth == 0:
                     start = line(span["start"])
