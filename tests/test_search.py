@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from bot.corpus import Corpus, load_corpus
 from bot.search import MAX_QUERY_WORDS, Index
+from bot.search.english import word_key, word_keys
 from bot.search.index import best_first, searchable_text
 from bot.search.names import clippings, short_forms
 from bot.search.tokens import fold, join_ampersands, terms, words
@@ -203,6 +204,13 @@ def test_words_of_ascii_text_are_the_unicode_patterns_words(text: str) -> None:
     """ASCII text is split by a plain [A-Za-z0-9] pattern: the same words as \\w minus _."""
     folded = join_ampersands(fold(text))
     assert words(text) == re.findall(r"[^\W_]+", folded)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.text(max_size=20), max_size=30))
+def test_word_keys_in_bulk_are_each_words_key(written: list[str]) -> None:
+    """The English list is keyed in bulk on a first start; lookups key one word at a time."""
+    assert word_keys(written).tolist() == [word_key(word) for word in written]
 
 
 @pytest.mark.parametrize("directory", [REPO_ROOT / "seeds", REPO_ROOT / "bench/quality/corpus"])
