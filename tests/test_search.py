@@ -25,7 +25,7 @@ from bot.search import MAX_QUERY_WORDS, Index
 from bot.search.english import word_key, word_keys
 from bot.search.index import best_first, searchable_text
 from bot.search.names import clippings, short_forms
-from bot.search.tokens import fold, join_ampersands, terms, words
+from bot.search.tokens import fold, join_ampersands, stem, terms, words
 from tests.conftest import REPO_ROOT, WritePlaybook, best
 
 
@@ -380,6 +380,42 @@ def test_an_acronym_is_not_corrected_into_a_corpus_word(write_playbook: WritePla
     response = index.search("fros pitfalls")
     assert response.corrections == ()
     assert keys(index, "fros pitfalls") == [key("Focused Research Organizations", PITFALLS)]
+
+
+@pytest.mark.parametrize(
+    ("word", "term"),
+    [
+        ("trls", "trl"),
+        ("stps", "stp"),
+        ("pms", "pm"),
+        ("sbirs", "sbir"),  # Snowball's own rule: a vowel before
+        ("bus", "bus"),
+        ("gas", "gas"),
+        ("ms", "ms"),  # too short to be a plural acronym
+        ("psss", "psss"),
+    ],
+)
+def test_an_acronyms_plural_is_its_singular(word: str, term: str) -> None:
+    assert stem(word) == term
+
+
+def test_an_acronym_defined_in_the_text_is_found_in_the_plural(
+    write_playbook: WritePlaybook,
+) -> None:
+    """ "STPs": the plural of the "(STP)" a playbook defines, not a typo of "stops"."""
+    index = build(
+        write_playbook,
+        {
+            "Science Parks": {
+                KEY: ["The umbrella term is science and technology park (STP)."],
+                PITFALLS: ["Buses stop running at night."],
+            },
+            "Fast Grants": {KEY: ["Decisions within two weeks."], PITFALLS: ["Bus stops."]},
+        },
+    )
+    response = index.search("STPs - key things to know?")
+    assert response.corrections == ()
+    assert keys(index, "STPs - key things to know?") == [key("Science Parks", KEY)]
 
 
 def test_equally_close_corrections_are_told_apart_by_the_rest_of_the_question(

@@ -77,9 +77,23 @@ def words(text: str) -> list[str]:
     return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
 
 
+_VOWELS = frozenset("aeiouy")
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+    """Snowball's stem; and an acronym's plural is its singular ("trls", "stps", "pms"):
+    Snowball keeps the ``s`` of a word with no vowel before it."""
+    found = _STEMMER.stemWord(word)
+    if (
+        found == word
+        and len(word) >= 3
+        and word[-1] == "s"
+        and word[-2] != "s"
+        and _VOWELS.isdisjoint(word[:-1])
+    ):
+        return word[:-1]
+    return found
 
 
 def is_stopword(word: str) -> bool:
