@@ -31,16 +31,18 @@ from bot.corpus.model import Item, ItemKind, Link, Section, Severity
 LEAD_LINE_MAX_CHARS = 120
 # A parse is bounded by its elements (parser events, plus each ``](`` the link lint examines),
 # not its bytes: 1 MB of playbook prose makes 20,000-40,000, and 100,000 of the worst kind
-# (deep nesting, one-letter lines, bracket soup) take ~0.3 s.
+# (thousands of list items, one-letter lines, inline HTML) take 0.2-0.6 s.
 MAX_EVENTS = 100_000
 # Playbooks nest lists and quotes a few levels; past this a file is refused, so nothing that
 # walks a section's Markdown (the mrkdwn renderer recurses) meets thousands of levels.
 MAX_NESTING = 32
 MAX_SLUG_CHARS = 120  # a section key rides in button values (Slack: 2,000 characters)
-# Tags whose start or end separates two runs of inline text (a block inside a block).
+# Inline tags: their start or end is inside a run of inline text (any other tag is a block
+# inside the block, and ends the run: "- a" then a nested "- b" are two runs, "a b").
 _INLINE_TAGS = frozenset({"Emphasis", "Strong", "Strikethrough", "Link", "Image"})
 _VERBATIM_TAGS = frozenset({"CodeBlock", "HtmlBlock"})
 _SECTION_LEVELS = frozenset({"H1", "H2"})
+_TEXT_KEYS = frozenset({"Text", "Code", "InlineHtml"})  # the leaves that are inline text
 
 Report = Callable[[int, str, Severity], None]
 Event = Any  # pyromark's: a str ("SoftBreak", "Rule") or a one-key dict ({"Text": "…"})
@@ -182,9 +184,6 @@ def first_h1(document: Document) -> str:
     return ""
 
 
-_TEXT_KEYS = frozenset({"Text", "Code", "InlineHtml"})
-
-
 @dataclass
 class _Block:
     """A top-level block of a section, with what was extracted from its inline text."""
@@ -269,8 +268,6 @@ class _BlockReader:
                     top_list = True
                 elif depth == 0 or (depth == 1 and top_list and name == "Item"):
                     kind = _BLOCK_KINDS.get(name, "other")
-                    if kind == "paragraph" and name == "Heading":
-                        kind = "heading3"
                     block = _BlockText(kind, line(span["start"]), depth, name in _VERBATIM_TAGS)
                 elif block is not None:
                     self._start(block, name, tag, span)
