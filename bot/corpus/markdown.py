@@ -26,7 +26,7 @@ import pyromark
 
 from bot.corpus.front_matter import PLAIN_WEB_URL
 from bot.corpus.lint import link_problem, text_link_problem, text_links
-from bot.corpus.model import Item, ItemKind, Link, Section, Severity
+from bot.corpus.model import ItemKind, ItemRow, Link, Section, Severity
 
 LEAD_LINE_MAX_CHARS = 120
 # A parse is bounded by its elements (parser events, plus each ``](`` the link lint examines),
@@ -416,7 +416,7 @@ class SectionParser:
             slug=slug,
             markdown=markdown,
             text=text,
-            items=tuple(make_items(blocks, self.lines, ctx.offset, markdown, text)),
+            item_rows=tuple(make_items(blocks, self.lines, ctx.offset, markdown, text)),
             links=tuple(link for block in blocks for link in block.links),
             path=ctx.path,  # type: ignore[arg-type]
             line=line,
@@ -461,14 +461,14 @@ def _word_slug(text: str, words: int = 8) -> str:
 
 def make_items(
     blocks: list[_Block], lines: list[str], offset: int, section_markdown: str, section_text: str
-) -> Iterator[Item]:
+) -> Iterator[ItemRow]:
     """Group a section's blocks into quotable items with slugs unique in the section. Each
     item's Markdown and text are found in its section's, from where the previous item's end
     (items are in order, and only white space lies between them)."""
     used_slugs: dict[str, int] = {}
     markdown_at = text_at = 0
 
-    def build(kind: ItemKind, title: str | None, group: list[_Block]) -> Item:
+    def build(kind: ItemKind, title: str | None, group: list[_Block]) -> ItemRow:
         nonlocal markdown_at, text_at
         markdown = "\n".join(lines[group[0].start : group[-1].end]).strip()
         text = " ".join(b.text for b in group)
@@ -480,8 +480,7 @@ def make_items(
         text_start = section_text.index(text, text_at)
         markdown_at, text_at = markdown_start + len(markdown), text_start + len(text)
         spans = (markdown_start, markdown_at, text_start, text_at)
-        line = group[0].start + offset + 1
-        return Item(kind, title, slug, line, links, section_markdown, section_text, spans)
+        return kind, title, slug, group[0].start + offset + 1, links, spans
 
     i = 0
     while i < len(blocks):

@@ -31,7 +31,9 @@ class _Record:
 
 @functools.cache
 def _field_values(cls: type) -> Callable[[object], tuple[Any, ...]]:
-    return operator.attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+    """The fields ``__init__`` takes (not what a record works out and keeps for itself)."""
+    names = [f.name for f in fields(cls) if f.init]  # type: ignore[arg-type]
+    return operator.attrgetter(*names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +90,17 @@ class Item(_Record):
         return self.section_text[self.spans[2] : self.spans[3]]
 
 
+# What an item is, as a plain tuple: kind, title, slug, line, links, spans (see Item).
+ItemRow = tuple[ItemKind, str | None, str, int, tuple[Link, ...], tuple[int, int, int, int]]
+
+
 @dataclass(frozen=True, slots=True)
 class Section(_Record):
-    """A ``##`` section of one playbook."""
+    """A ``##`` section of one playbook.
+
+    Its items are kept as plain tuples (``item_rows``) and made :class:`Item` objects at first
+    use: a cached index holds 190,000 items at 10,000 playbooks, and building them as objects
+    when it was loaded was most of a warm start, when a question reads a handful."""
 
     playbook_title: str
     playbook_slug: str
@@ -98,11 +108,24 @@ class Section(_Record):
     slug: str
     markdown: str
     text: str
-    items: tuple[Item, ...]
+    item_rows: tuple[ItemRow, ...]
     links: tuple[Link, ...]
     path: Path
     line: int
     url: str | None = None
+    _items: tuple[Item, ...] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        items = self._items
+        if items is None:  # two threads may both build them: equal, and either one is kept
+            markdown, text = self.markdown, self.text
+            items = tuple(
+                Item(kind, title, slug, line, links, markdown, text, spans)
+                for kind, title, slug, line, links, spans in self.item_rows
+            )
+            object.__setattr__(self, "_items", items)
+        return items
 
     @property
     def key(self) -> str:
