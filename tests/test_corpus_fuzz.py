@@ -24,6 +24,8 @@ from bot.corpus import front_matter, load_corpus
 from bot.corpus.front_matter import WEB_SCHEMES, _load_yaml, _NoAliasLoader, url_problem
 from bot.corpus.lint import ALLOWED_LINK_SCHEMES
 from bot.corpus.markdown import normalize_link
+from bot.corpus.model import Section
+from bot.render.mrkdwn import to_units
 
 GOOD = "---\ntitle: Good Playbook\n---\n\n## Key things to know\n\n- fine\n"
 FUZZ = settings(
@@ -107,6 +109,19 @@ def test_no_file_can_take_the_corpus_down(front: str, body: str) -> None:
         assert len(keys) == len(set(keys))
         for section in corpus.sections:
             assert corpus.section(section.key) is section
+            _assert_items_tile_their_section(section)
+        for unit in to_units("\n\n".join(s.markdown for s in corpus.sections)):
+            assert isinstance(unit, str)  # whatever was served renders
+
+
+def _assert_items_tile_their_section(section: Section) -> None:
+    """Items are spans of their section, in order, and together hold all of its text."""
+    assert " ".join(item.text for item in section.items) == section.text
+    at = 0
+    for item in section.items:
+        assert section.markdown.index(item.markdown, at) == item.spans[0]
+        at = item.spans[1]
+        assert item.markdown == item.markdown.strip()
 
 
 @FUZZ
