@@ -26,7 +26,7 @@ import pyromark
 
 from bot.corpus.front_matter import PLAIN_WEB_URL
 from bot.corpus.lint import link_problem, text_link_problem, text_links
-from bot.corpus.model import ItemKind, ItemRow, Link, Section, Severity
+from bot.corpus.model import ItemKind, ItemRow, LinkRow, Section, Severity
 
 LEAD_LINE_MAX_CHARS = 120
 # A parse is bounded by its elements (parser events, plus each ``](`` the link lint examines),
@@ -192,7 +192,7 @@ class _Block:
     start: int  # 0-based line in the body
     end: int
     text: str
-    links: list[Link]
+    links: list[LinkRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +214,7 @@ class _BlockText:
     verbatim: bool  # a code or HTML block: its text is its content
     pieces: list[str] = field(default_factory=list)  # one per run of inline text
     run: list[str] = field(default_factory=list)
-    links: list[Link] = field(default_factory=list)
+    links: list[LinkRow] = field(default_factory=list)
     label: list[str] | None = None  # the text of the link being read
     href: str = ""
     link_line: int = 0
@@ -314,7 +314,7 @@ class _BlockReader:
             if problem := link_problem(href):
                 self.report(block.link_line, f"bad link {href[:60]!r}: {problem}", "error")
             else:
-                block.links.append(Link(text or href, href, block.link_line))
+                block.links.append((text or href, href, block.link_line))
         elif name not in _INLINE_TAGS:
             block.end_run()
             block.nested_verbatim -= name in _VERBATIM_TAGS
@@ -417,7 +417,7 @@ class SectionParser:
             markdown=markdown,
             text=text,
             item_rows=tuple(make_items(blocks, self.lines, ctx.offset, markdown, text)),
-            links=tuple(link for block in blocks for link in block.links),
+            link_rows=tuple(link for block in blocks for link in block.links),
             path=ctx.path,  # type: ignore[arg-type]
             line=line,
             url=f"{ctx.playbook_url}#{slug}" if ctx.playbook_url else None,

@@ -90,17 +90,21 @@ class Item(_Record):
         return self.section_text[self.spans[2] : self.spans[3]]
 
 
+# A link as a plain tuple: text, url, line (see Link).
+LinkRow = tuple[str, str, int]
 # What an item is, as a plain tuple: kind, title, slug, line, links, spans (see Item).
-ItemRow = tuple[ItemKind, str | None, str, int, tuple[Link, ...], tuple[int, int, int, int]]
+ItemRow = tuple[ItemKind, str | None, str, int, tuple[LinkRow, ...], tuple[int, int, int, int]]
 
 
 @dataclass(frozen=True, slots=True)
 class Section(_Record):
     """A ``##`` section of one playbook.
 
-    Its items are kept as plain tuples (``item_rows``) and made :class:`Item` objects at first
-    use: a cached index holds 190,000 items at 10,000 playbooks, and building them as objects
-    when it was loaded was most of a warm start, when a question reads a handful."""
+    Its items and links are kept as plain tuples (``item_rows``, ``link_rows``) and made
+    :class:`Item` and :class:`Link` objects at first use: a cached index holds 190,000 items
+    and 125,000 links at 10,000 playbooks, and building them as objects when it was loaded
+    (and calling Python for each when it was stored) was most of a warm start, when a
+    question reads a handful."""
 
     playbook_title: str
     playbook_slug: str
@@ -109,23 +113,34 @@ class Section(_Record):
     markdown: str
     text: str
     item_rows: tuple[ItemRow, ...]
-    links: tuple[Link, ...]
+    link_rows: tuple[LinkRow, ...]
     path: Path
     line: int
     url: str | None = None
     _items: tuple[Item, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _links: tuple[Link, ...] | None = field(default=None, init=False, repr=False, compare=False)
+
+    # two threads may both build the objects: equal, and either set is kept
 
     @property
     def items(self) -> tuple[Item, ...]:
         items = self._items
-        if items is None:  # two threads may both build them: equal, and either one is kept
+        if items is None:
             markdown, text = self.markdown, self.text
             items = tuple(
-                Item(kind, title, slug, line, links, markdown, text, spans)
+                Item(kind, title, slug, line, _links(links), markdown, text, spans)
                 for kind, title, slug, line, links, spans in self.item_rows
             )
             object.__setattr__(self, "_items", items)
         return items
+
+    @property
+    def links(self) -> tuple[Link, ...]:
+        links = self._links
+        if links is None:
+            links = _links(self.link_rows)
+            object.__setattr__(self, "_links", links)
+        return links
 
     @property
     def key(self) -> str:
@@ -137,6 +152,10 @@ class Section(_Record):
         """True when the items are bullets, sub-sections or lead-line topics rather than a
         run of plain paragraphs (which together form one passage)."""
         return any(item.kind in ("bullet", "subsection", "topic") for item in self.items)
+
+
+def _links(rows: tuple[LinkRow, ...]) -> tuple[Link, ...]:
+    return tuple(Link(text, url, line) for text, url, line in rows)
 
 
 @dataclass(frozen=True, slots=True)
