@@ -23,7 +23,7 @@ def link_problem(href: str, length: int | None = None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class TextLink:
-    """``[label](destination`` found in plain text: markdown-it did not make it a link."""
+    """``[label](destination`` found in plain text: the parser did not make it a link."""
 
     snippet: str  # at most SNIPPET_CHARS, for the message
     destination: str  # its first HEAD_CHARS: enough for the scheme and host

@@ -1,9 +1,9 @@
 """From files on disk to a :class:`Corpus`: one file's failure is that file's problem.
 
-Each file goes through bounded steps (size, encoding, front matter, a parse-cost estimate,
-markdown-it, structure); anything that goes wrong becomes ``path:line: message`` and the rest
-of the corpus loads. A reload passes the corpus it replaces, so a file broken mid-edit keeps
-serving its last good version.
+Each file goes through bounded steps (size, encoding, front matter, the parser's events under
+an element and nesting budget, structure); anything that goes wrong becomes
+``path:line: message`` and the rest of the corpus loads. A reload passes the corpus it
+replaces, so a file broken mid-edit keeps serving its last good version.
 """
 
 from __future__ import annotations
