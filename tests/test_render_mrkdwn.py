@@ -195,6 +195,9 @@ def test_code_and_html_blocks_inside_an_item_are_left_out() -> None:
 
 def test_a_quote_of_several_paragraphs_marks_every_line() -> None:
     assert to_mrkdwn("> one two\n>\n> three") == "> one two\n> three"
+    # a unit of several lines (a nested list, a hard break) has each of them marked
+    md = "> - a\n>   - b\n>\n> c  \n> d"
+    assert to_mrkdwn(md) == "> • a\n>     ◦ b\n> c\n> d"
 
 
 def test_an_html_block_is_shown_as_text() -> None:
