@@ -170,6 +170,69 @@ def test_line_breaks_html_and_images() -> None:
     assert to_mrkdwn("![a <b>](https://img)") == "a &lt;b&gt;"
 
 
+def test_an_ordered_list_is_numbered_from_one_whatever_its_start_number() -> None:
+    assert to_mrkdwn("3. x\n4. y") == "1. x\n2. y"
+
+
+def test_a_tight_item_is_one_line_and_a_loose_items_paragraphs_are_lines() -> None:
+    tight = "- see *this*\n  and [that](https://x.org)\n- c"
+    assert to_units(tight) == ["• see _this_ and <https://x.org|that>", "• c"]
+    assert to_units(tight, plain=True) == ["• see this and that (https://x.org)", "• c"]
+    loose = "- see *this*\n\n  and [that](https://x.org)\n- c"
+    assert to_units(loose) == ["• see _this_\n  and <https://x.org|that>", "• c"]
+
+
+def test_a_heading_or_a_quote_inside_an_item_is_a_line_of_it_without_its_markup() -> None:
+    assert to_units("- a\n  # H\n  b\n- c") == ["• a\n  H\n  b", "• c"]
+    md = "- a\n  > quoted\n  > - b\n- c"
+    assert to_units(md) == ["• a\n  quoted\n    ◦ b", "• c"]
+
+
+def test_code_and_html_blocks_inside_an_item_are_left_out() -> None:
+    md = "- a\n\n  ```\n  code\n  ```\n\n  <div>\n  x\n  </div>\n\n  after\n- b"
+    assert to_units(md) == ["• a\n  after", "• b"]
+
+
+def test_a_quote_of_several_paragraphs_marks_every_line() -> None:
+    assert to_mrkdwn("> one two\n>\n> three") == "> one two\n> three"
+    # a unit of several lines (a nested list, a hard break) has each of them marked
+    md = "> - a\n>   - b\n>\n> c  \n> d"
+    assert to_mrkdwn(md) == "> • a\n>     ◦ b\n> c\n> d"
+
+
+def test_an_html_block_is_shown_as_text() -> None:
+    md = "<div>\nx & y\n</div>\n\np"
+    assert to_mrkdwn(md) == "&lt;div&gt;\nx &amp; y\n&lt;/div&gt;\n\np"
+    assert to_plain_text(md) == "<div>\nx & y\n</div>\n\np"
+
+
+def test_a_code_block_is_verbatim_but_its_last_newline() -> None:
+    assert to_mrkdwn("```\nline one  \n```") == "```line one  ```"
+    assert to_mrkdwn("```\necho $X\n```") == "```echo $X```"
+
+
+def test_link_labels_and_alt_texts_are_their_text() -> None:
+    md = "[a\nb](https://x.org) [c  \nd](https://x.org) [x ![img](i)](https://x.org)"
+    assert to_mrkdwn(md) == "<https://x.org|a b> <https://x.org|c d> <https://x.org|x img>"
+    assert to_plain_text(md) == "a b (https://x.org) c d (https://x.org) x img (https://x.org)"
+    assert to_plain_text("![a <b>](https://img)") == "a <b>"
+
+
+def test_an_unsafe_link_shows_its_label_only_and_plain_text_spells_it_out() -> None:
+    md = "[click](javascript:alert(1)) [x]()"
+    assert to_mrkdwn(md) == "click x"
+    assert to_plain_text(md) == "click (javascript:alert(1)) x"
+
+
+def test_containers_nested_past_the_limit_are_flattened_into_their_parent() -> None:
+    """Past 32 levels (the corpus's own limit) a container's text joins its parent's: no
+    markup, no recursion, and what follows is where it belongs."""
+    quoted = "> " * 31  # 31 quotes and their paragraph: 32 levels
+    assert to_units(quoted + "***deep*** text\n\nafter") == [quoted + "deep text", "after"]
+    deep_list = "- " * 1000 + "x\n\nafter"  # each item opens with a list: no outer markers
+    assert to_units(deep_list) == ["    " * 15 + "◦ x", "after"]
+
+
 # ---------------------------------------------------------------- cutting
 
 
