@@ -216,6 +216,9 @@ def test_link_labels_and_alt_texts_are_their_text() -> None:
     assert to_mrkdwn(md) == "<https://x.org|a b> <https://x.org|c d> <https://x.org|x img>"
     assert to_plain_text(md) == "a b (https://x.org) c d (https://x.org) x img (https://x.org)"
     assert to_plain_text("![a <b>](https://img)") == "a <b>"
+    emphasised = "[**bold** _it_ `code` text](https://x.org) ![alt *e*](i)"
+    assert to_mrkdwn(emphasised) == "<https://x.org|bold it code text> alt e"
+    assert to_plain_text(emphasised) == "bold it code text (https://x.org) alt e"
 
 
 def test_an_unsafe_link_shows_its_label_only_and_plain_text_spells_it_out() -> None:
@@ -231,6 +234,8 @@ def test_containers_nested_past_the_limit_are_flattened_into_their_parent() -> N
     assert to_units(quoted + "***deep*** text\n\nafter") == [quoted + "deep text", "after"]
     deep_list = "- " * 1000 + "x\n\nafter"  # each item opens with a list: no outer markers
     assert to_units(deep_list) == ["    " * 15 + "◦ x", "after"]
+    past = "> " * 32  # the paragraph is the 33rd level: its text lands straight in a quote
+    assert to_units(past + "*x* y\n\nafter") == [past + "x y", "after"]
 
 
 # ---------------------------------------------------------------- cutting

@@ -118,11 +118,15 @@ _INLINE = frozenset(
 )
 
 
+_TEXT_LEAVES = frozenset({"Text", "Code", "InlineHtml", "Html"})
+
+
 def _text(nodes: Iterable[_Node]) -> str:
-    """Plain text of inline nodes: a link's label, an image's alt text."""
+    """Plain text of inline nodes: a link's label, an image's alt text (a container's start
+    tag may be a string too, "Strong": only the leaves named here hold text)."""
     return "".join(
         node.value
-        if node.value.__class__ is str
+        if node.name in _TEXT_LEAVES
         else " "
         if "Break" in node.name
         else _text(node.children)
@@ -166,10 +170,19 @@ class _Renderer:
         return "".join(out)
 
     def blocks(self, nodes: Sequence[_Node]) -> list[str]:
-        """Top-level units, each a paragraph, list item (with children) or code block."""
+        """Top-level units, each a paragraph, list item (with children) or code block; inline
+        text straight inside a container (a paragraph flattened past the nesting limit) is a
+        paragraph of its own."""
         units: list[str] = []
+        run: list[_Node] = []
         for node in nodes:
             name = node.name
+            if name in _INLINE:
+                run.append(node)
+                continue
+            if run:
+                units.append(self.inline(run))
+                run = []
             if name == "List":
                 units.extend(self._list(node, depth=0))
             elif name == "Paragraph":
@@ -186,6 +199,8 @@ class _Renderer:
             elif name == "HtmlBlock":
                 html = _text(node.children).strip()
                 units.append(html if self.plain else escape(html))
+        if run:
+            units.append(self.inline(run))
         return [u for u in units if u.strip()]
 
     def _list(self, node: _Node, depth: int) -> list[str]:
