@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import MAX_FILE_BYTES, Problem, load_corpus
+from bot.corpus import MAX_FILE_BYTES, Problem, iter_corpus_files, load_corpus
 from tests.conftest import SEED_FILE, WritePlaybook
 
 GOOD = """
@@ -177,3 +177,29 @@ def test_subsections_become_items(write_playbook: WritePlaybook) -> None:
     ]
     assert section.items[1].line == 11
     assert "electronics markets" in section.items[1].text
+
+
+def test_corpus_files_are_every_markdown_file_below_sorted_by_path(tmp_path: Path) -> None:
+    """Hidden files and directories (a Git checkout's `.git`) are skipped, links to
+    directories are not followed (no loops, nothing from outside), a dangling link is no
+    file, and a directory named `*.md` is searched, not read."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    for directory in (root / "b", root / "a-z", root / ".git", root / "notes.md", outside):
+        directory.mkdir(parents=True)
+    for path in (
+        root / "b" / "two.md",
+        root / "a-z" / "one.md",
+        root / "top.md",
+        root / "readme.txt",
+        root / ".draft.md",
+        root / ".git" / "config.md",
+        root / "notes.md" / "inside.md",
+        outside / "elsewhere.md",
+    ):
+        path.write_text("x")
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+    (root / "dangling.md").symlink_to(tmp_path / "missing.md")
+    (root / "alias.md").symlink_to(outside / "elsewhere.md")
+    found = [path.relative_to(root).as_posix() for path in iter_corpus_files([root])]
+    assert found == ["a-z/one.md", "alias.md", "b/two.md", "notes.md/inside.md", "top.md"]
+    assert list(iter_corpus_files([root / "top.md"])) == [root / "top.md"]

@@ -142,13 +142,24 @@ def iter_corpus_files(locations: Sequence[Path]) -> Iterator[Path]:
         if location.is_file():
             yield location
             continue
-        depth = len(location.parts)  # rglob's paths extend the location's parts
-        # sorted as paths sort (by their parts), with tuples compared in C: Path's own
-        # comparison was most of walking 10,000 files
-        for path in sorted(location.rglob("*.md"), key=operator.attrgetter("parts")):
-            hidden = any(part.startswith(".") for part in path.parts[depth:])
-            if not hidden and path.is_file():
-                yield path
+        # sorted as paths sort (by their parts), with tuples compared in C
+        yield from sorted(map(Path, _markdown_below(location)), key=operator.attrgetter("parts"))
+
+
+def _markdown_below(directory: Path) -> Iterator[str]:
+    """The ``*.md`` files below ``directory``, hidden entries and links to directories
+    skipped. Read with ``os.scandir``, whose entries know their type: ``Path.rglob`` and an
+    ``is_file()`` for each were 0.20 s of naming the cached index at 10,000 playbooks."""
+    pending = [os.fspath(directory)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.name.endswith(".md") and entry.is_file():  # not a dangling link
+                    yield entry.path
 
 
 def load_corpus(
