@@ -200,10 +200,26 @@ def test_a_quote_of_several_paragraphs_marks_every_line() -> None:
     assert to_mrkdwn(md) == "> • a\n>     ◦ b\n> c\n> d"
 
 
-def test_an_html_block_is_shown_as_text() -> None:
-    md = "<div>\nx & y\n</div>\n\np"
-    assert to_mrkdwn(md) == "&lt;div&gt;\nx &amp; y\n&lt;/div&gt;\n\np"
-    assert to_plain_text(md) == "<div>\nx & y\n</div>\n\np"
+@pytest.mark.parametrize(
+    ("markdown", "mrkdwn", "plain"),
+    [
+        pytest.param(
+            "<div>\nx & y\n</div>\n\np",
+            "&lt;div&gt;\nx &amp; y\n&lt;/div&gt;\n\np",
+            "<div>\nx & y\n</div>\n\np",
+            id="an HTML block is shown as text",
+        ),
+        pytest.param(
+            "[click](javascript:alert(1)) [x]()",
+            "click x",
+            "click (javascript:alert(1)) x",
+            id="an unsafe link shows its label only, plain text spells it out",
+        ),
+    ],
+)
+def test_in_mrkdwn_and_in_plain_text(markdown: str, mrkdwn: str, plain: str) -> None:
+    assert to_mrkdwn(markdown) == mrkdwn
+    assert to_plain_text(markdown) == plain
 
 
 def test_a_code_block_is_verbatim_but_its_last_newline() -> None:
@@ -219,12 +235,6 @@ def test_link_labels_and_alt_texts_are_their_text() -> None:
     emphasised = "[**bold** _it_ `code` text](https://x.org) ![alt *e*](i)"
     assert to_mrkdwn(emphasised) == "<https://x.org|bold it code text> alt e"
     assert to_plain_text(emphasised) == "bold it code text (https://x.org) alt e"
-
-
-def test_an_unsafe_link_shows_its_label_only_and_plain_text_spells_it_out() -> None:
-    md = "[click](javascript:alert(1)) [x]()"
-    assert to_mrkdwn(md) == "click x"
-    assert to_plain_text(md) == "click (javascript:alert(1)) x"
 
 
 def test_containers_nested_past_the_limit_are_flattened_into_their_parent() -> None:
