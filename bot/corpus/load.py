@@ -92,7 +92,7 @@ class _FileLoader:
         if not title:
             raise self.skip(1, "missing title (front matter `title:` or a `# Heading`)")
         context = SectionContext(title, slug, url, self.path, fm.body_offset)
-        sections = SectionParser(document, fm.body, self.report).sections(context)
+        sections = SectionParser(document, self.report).sections(context)
         if not sections:
             raise self.skip(fm.body_offset + 1, "no `##` sections: nothing to serve")
         return Playbook(

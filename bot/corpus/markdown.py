@@ -103,15 +103,7 @@ class Document:
             if event.__class__ is str or "End" not in event
         )
         kinds["]("] = MAX_EVENTS - self.budget
-        common = ", ".join(
-            f"{count:,} {_PLURAL.get(kind, kind)}"
-            for kind, count in kinds.most_common(2)
-            if count >= 1000  # of over 100,000, the commonest kind always is
-        )
-        return (
-            f"Markdown too costly to parse safely (over {MAX_EVENTS:,} elements: {common}, "
-            "…); file skipped"
-        )
+        return _too_costly(kinds)
 
 
 class ParseCostError(ValueError):
@@ -125,15 +117,26 @@ class ParseCostError(ValueError):
 def parse_document(body: str) -> Document:
     """``body`` ready to parse; :class:`ParseCostError` at once when its ``](`` alone are over
     :data:`MAX_EVENTS`, else while its events are read."""
-    budget = MAX_EVENTS - body.count("](")
-    if budget < 0:
-        raise ParseCostError(
-            f"Markdown too costly to parse safely (over {MAX_EVENTS:,} elements: "
-            f"{MAX_EVENTS - budget:,} `](` link brackets, …); file skipped"
-        )
+    brackets = body.count("](")
+    if brackets > MAX_EVENTS:
+        raise ParseCostError(_too_costly(Counter({"](": brackets})))
+    budget = MAX_EVENTS - brackets
     data = body.encode()
     starts = list(accumulate((len(line) + 1 for line in data.split(b"\n")), initial=0))
     return Document(body, starts, budget)
+
+
+def _too_costly(kinds: Counter[str]) -> str:
+    """The refusal, naming the two kinds of element the file has most of."""
+    common = ", ".join(
+        f"{count:,} {_PLURAL.get(kind, kind)}"
+        for kind, count in kinds.most_common(2)
+        if count >= 1000  # of over 100,000, the commonest kind always is
+    )
+    return (
+        f"Markdown too costly to parse safely (over {MAX_EVENTS:,} elements: {common}, …); "
+        "file skipped"
+    )
 
 
 _PLURAL = {
@@ -354,9 +357,9 @@ class SectionContext:
 class SectionParser:
     """Turns one body's document into sections, reporting problems through ``report``."""
 
-    def __init__(self, document: Document, body: str, report: Report) -> None:
+    def __init__(self, document: Document, report: Report) -> None:
         self.document = document
-        self.lines = body.split("\n")
+        self.lines = document.body.split("\n")
         self.report = report
 
     def sections(self, ctx: SectionContext) -> list[Section]:
