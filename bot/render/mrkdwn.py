@@ -174,15 +174,11 @@ class _Renderer:
         text straight inside a container (a paragraph flattened past the nesting limit) is a
         paragraph of its own."""
         units: list[str] = []
-        run: list[_Node] = []
-        for node in nodes:
-            name = node.name
-            if name in _INLINE:
-                run.append(node)
+        for node in _runs(nodes):
+            if isinstance(node, list):
+                units.append(self.inline(node))
                 continue
-            if run:
-                units.append(self.inline(run))
-                run = []
+            name = node.name
             if name == "List":
                 units.extend(self._list(node, depth=0))
             elif name == "Paragraph":
@@ -199,8 +195,6 @@ class _Renderer:
             elif name == "HtmlBlock":
                 html = _text(node.children).strip()
                 units.append(html if self.plain else escape(html))
-        if run:
-            units.append(self.inline(run))
         return [u for u in units if u.strip()]
 
     def _list(self, node: _Node, depth: int) -> list[str]:
@@ -223,22 +217,31 @@ class _Renderer:
     def _item_lines(self, nodes: Sequence[_Node], depth: int) -> Iterator[str | list[str]]:
         """An item's lines of text (a tight item's inline run, each paragraph or heading,
         also inside a quote) and its nested lists' rendered items, in order."""
-        run: list[_Node] = []
-        for child in nodes:
-            if child.name in _INLINE:
-                run.append(child)
-                continue
-            if run:
-                yield self.inline(run)
-                run = []
-            if child.name == "List":
+        for child in _runs(nodes):
+            if isinstance(child, list):
+                yield self.inline(child)
+            elif child.name == "List":
                 yield self._list(child, depth + 1)
             elif child.name in ("Paragraph", "Heading"):
                 yield self.inline(child.children)
             elif child.name not in ("CodeBlock", "HtmlBlock"):
                 yield from self._item_lines(child.children, depth)
+
+
+def _runs(nodes: Sequence[_Node]) -> Iterator[_Node | list[_Node]]:
+    """The nodes in order, each run of consecutive inline ones as one list: a tight list
+    item's text, or a paragraph's flattened past the nesting limit, is one line."""
+    run: list[_Node] = []
+    for node in nodes:
+        if node.name in _INLINE:
+            run.append(node)
+            continue
         if run:
-            yield self.inline(run)
+            yield run
+            run = []
+        yield node
+    if run:
+        yield run
 
 
 def to_units(markdown: str, *, plain: bool = False) -> list[str]:
