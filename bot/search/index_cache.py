@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.bulk import collector_paused
 from bot.corpus import iter_corpus_files, load_corpus, require_playbooks
-from bot.corpus.cache import ParseCache, dump_atomically
+from bot.corpus.cache import CacheWriter, ParseCache, dump_atomically
 from bot.corpus.stat_memo import StatMemo
 from bot.search.index import Index
 from bot.search.semantic import Embedder, embedder_for
@@ -40,8 +40,9 @@ STAT_MEMO = "stat-memo.pickle"  # each file's key by its stat signature, beside 
 
 
 class IndexCache:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, writer: CacheWriter | None = None) -> None:
         self._directory = directory
+        self._writer = writer or CacheWriter()
 
     def fingerprint(
         self,
@@ -75,7 +76,9 @@ class IndexCache:
         return index if isinstance(index, Index) else None
 
     def save(self, fingerprint: str, index: Index) -> None:
-        path = self._path(fingerprint)
+        self._writer.write("index", functools.partial(self._write, self._path(fingerprint), index))
+
+    def _write(self, path: Path, index: Index) -> None:
         try:
             dump_atomically(path, index)
             for old in self._directory.glob("index-*.pickle"):
@@ -88,16 +91,18 @@ class IndexCache:
         return self._directory / f"index-{fingerprint}.pickle"
 
 
-def inputs_from(settings: Settings) -> dict[str, Any]:
+def inputs_from(settings: Settings, writer: CacheWriter | None = None) -> dict[str, Any]:
     """What an index is built from, as the settings say: the keyword arguments of both
-    :func:`cached_or_built` and :class:`~bot.search.live.LiveIndex`."""
+    :func:`cached_or_built` and :class:`~bot.search.live.LiveIndex`. ``writer``: when the
+    caches are written (default: as soon as they are made)."""
+    writer = writer or CacheWriter()
     return {
         "directories": settings.corpus_dirs,
         "aliases": settings.aliases,
         "cues": settings.cues,
         "embedder": embedder_for(settings.semantic),
-        "parse_cache": ParseCache(settings.parse_cache_dir),
-        "index_cache": IndexCache(settings.index_cache_dir),
+        "parse_cache": ParseCache(settings.parse_cache_dir, writer),
+        "index_cache": IndexCache(settings.index_cache_dir, writer),
     }
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import text
 
 from bot.bulk import freeze_before_fork
 from bot.corpus import Corpus
+from bot.corpus.cache import CacheWriter
 from bot.observability.logs import log_in_background
 from bot.search.index_cache import inputs_from
 from bot.search.live import LiveIndex
@@ -142,18 +143,19 @@ def _measured(
     return result
 
 
-def live_index(settings: Settings) -> LiveIndex:
-    """The corpus, parsed (through the cache on disk) and indexed."""
-    return LiveIndex(**inputs_from(settings))
+def live_index(settings: Settings, writer: CacheWriter | None = None) -> LiveIndex:
+    """The corpus, parsed (through the cache on disk) and indexed; ``writer``: when the
+    caches are written (default: at once)."""
+    return LiveIndex(**inputs_from(settings, writer))
 
 
-def git_follower(settings: Settings) -> GitFollower | None:
+def git_follower(settings: Settings, writer: CacheWriter | None = None) -> GitFollower | None:
     """With HUBS_CORPUS_GIT: the repository pulled now and indexed (``follower.index``)."""
     if not settings.corpus_git:
         return None
     from bot.gitsync.follow import GitFollower
 
-    return GitFollower.start_from(settings, lambda: live_index(settings))
+    return GitFollower.start_from(settings, lambda: live_index(settings, writer))
 
 
 def build_runtime(
@@ -203,10 +205,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # share it copy-on-write instead of each parsing and indexing the corpus (and no
     # playbooks stops the start here). Threads (file watcher or Git follower, outbox) and
     # database engines start in each worker, after the fork. A Git corpus is pulled here
-    # first; each worker then follows the repository for its own copy of the index.
-    follower = git_follower(settings)
-    index = follower.index if follower is not None and follower.index else live_index(settings)
+    # first; each worker then follows the repository for its own copy of the index. What
+    # the build stores in the caches is written by a forked child while the server starts.
+    writer = CacheWriter(hold=True)
+    follower = git_follower(settings, writer)
+    index = (
+        follower.index if follower is not None and follower.index else live_index(settings, writer)
+    )
     freeze_before_fork()
+    writer.write_in_background()
     port = args.port or settings.port
     created_metrics_dir = None
     master_pid = os.getpid()
