@@ -174,6 +174,31 @@ def test_custom_aliases_extend_the_table(seed_corpus: Corpus) -> None:
     assert top(index, "gotchas") == "Potential pitfalls"
 
 
+def test_a_section_with_no_searchable_word_keeps_every_other_in_place(
+    write_playbook: WritePlaybook,
+) -> None:
+    """A section of stop words only ("What It Is" › "Why") is a document of one empty term:
+    the sections after it keep their own documents and items."""
+    write_playbook(
+        "what-it-is.md",
+        "---\ntitle: What It Is\n---\n\n## Why\n\nIt is what it is.\n\n"
+        "## Potential pitfalls\n\n- Nobody reads the charter.\n- Budgets lapse in March.\n",
+    )
+    write_playbook(
+        "lotteries.md",
+        "---\ntitle: Grant Lotteries\n---\n\n## Why\n\n- Reviews are costly.\n\n"
+        "## Potential pitfalls\n\n- Applicants game the draw.\n- Budgets lapse in June.\n",
+    )
+    index = Index(load_corpus([write_playbook.root]))  # type: ignore[attr-defined]
+    lapse = index.search("budgets lapse june", limit=5)
+    assert lapse.results[0].section.key == "lotteries#potential-pitfalls"
+    assert [item.text for item in lapse.results[0].items] == ["Budgets lapse in June."]
+    charter = index.search("charter pitfalls")
+    assert charter.results[0].section.key == "what-it-is#potential-pitfalls"
+    assert [item.text for item in charter.results[0].items] == ["Nobody reads the charter."]
+    assert index.search("costly reviews").results[0].section.key == "lotteries#why"
+
+
 def test_empty_corpus_answers_no_match(tmp_path: Path) -> None:
     index = Index(load_corpus([tmp_path]))
     response = index.search("pitfalls")
@@ -217,7 +242,9 @@ def test_word_keys_in_bulk_are_each_words_key(written: list[str]) -> None:
 def test_items_hold_exactly_the_words_of_their_section(directory: Path) -> None:
     """The index tokenizes items only and builds each section's document from them."""
     for section in load_corpus([directory]).sections:
-        from_items = Counter(t for item in section.items for t in terms(searchable_text(item)))
+        from_items = Counter(
+            t for item in section.items for t in terms(searchable_text(item.title, item.text))
+        )
         assert from_items == Counter(terms(section.text)), section.key
 
 

@@ -32,13 +32,14 @@ deterministic.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from bot.corpus import Corpus, Item, Section
+from bot.corpus import Corpus, Section
 from bot.search import bm25
 from bot.search.english import DOMAIN_MIN, load_english
 from bot.search.intent import META_WORDS, Intent, PhraseTable
@@ -152,35 +153,53 @@ class Index:
         """One tokenizer pass over the corpus: a section's document is its title, its heading
         (twice) and its items' terms; the items' terms are kept (as ids, end to end) for
         picking the items to quote. Returns (the section documents, the words as written —
-        for typo correction —, each term's count in the corpus)."""
+        for typo correction —, each term's count in the corpus).
+
+        Every word is looked up in C (``map`` over one chain of all the words) and the stop
+        words dropped by one mask afterwards: a Python call per word or per item was most of
+        an index build (5 s of 8 at 10,000 playbooks)."""
         vocabulary: dict[str, int] = {}  # term -> id
         word_ids = _WordIds(vocabulary)  # every word seen -> its term's id (-1: a stop word)
-        surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
-        ids: list[int] = []  # every section's document, end to end
-        in_items: list[bool] = []  # which of those are an item's (not the title or heading)
-        doc_bounds, item_bounds, doc_items = [0], [0], [0]
+        # each section's head (title, heading twice), then each of its items: its words
+        segments: list[list[str]] = []
+        items_per_section: list[int] = []
         for section in self.sections:
             heading = words(section.heading)
-            head = word_ids.terms([*words(section.playbook_title), *heading, *heading])
-            ids.extend(head)
-            in_items.extend([False] * len(head))
-            for item in section.items:
-                item_ids = word_ids.terms(words(searchable_text(item)))
-                ids.extend(item_ids)
-                item_bounds.append(item_bounds[-1] + len(item_ids))
-            in_items.extend([True] * (len(ids) - len(in_items)))
-            if len(ids) == doc_bounds[-1]:  # nothing to search: an empty term keeps its place
-                ids.append(vocabulary.setdefault("", len(vocabulary)))
-                in_items.append(False)
-            doc_bounds.append(len(ids))
-            doc_items.append(len(item_bounds) - 1)
+            segments.append([*words(section.playbook_title), *heading, *heading])
+            text = section.text
+            for _kind, title, _slug, _line, _links, spans in section.item_rows:
+                segments.append(words(searchable_text(title, text[spans[2] : spans[3]])))
+            items_per_section.append(len(section.item_rows))
+        lengths = np.fromiter(map(len, segments), dtype=np.int64, count=len(segments))
+        every = np.fromiter(
+            map(word_ids.__getitem__, itertools.chain.from_iterable(segments)),
+            dtype=np.int32,
+            count=int(lengths.sum()),
+        )
+        doc_items = _starts(np.array(items_per_section, dtype=np.int64))
+        # segment numbers of the heads: a section's head comes after the earlier sections'
+        # heads and items
+        heads = np.arange(len(self.sections), dtype=np.int64) + doc_items[:-1]
+        in_item = np.ones(len(segments), dtype=bool)
+        in_item[heads] = False
+        kept = every != NOT_A_TERM
+        kept_lengths = np.diff(_starts(kept)[_starts(lengths)])  # each segment's, stop words out
+        self._item_terms = every[kept & np.repeat(in_item, lengths)]
+        self._item_bounds = _starts(kept_lengths[in_item])
+        self._doc_items = doc_items
+        sections_in_segments = np.append(heads, len(segments))
+        doc_lengths = np.diff(_starts(kept_lengths)[sections_in_segments])
+        # a section with nothing to search keeps its place with an empty term
+        ids = every[kept]
+        empty = np.flatnonzero(doc_lengths == 0)
+        if len(empty):
+            placeholder = vocabulary.setdefault("", len(vocabulary))
+            ids = np.insert(ids, _starts(doc_lengths)[empty], placeholder)
+            doc_lengths[empty] = 1
+        surface: set[str] = set(META_WORDS)  # "playbok" is a typo of a non-topic word
         surface.update(word_ids)  # every word met, stop words too
-        all_ids = np.array(ids, dtype=np.int32)
-        docs = bm25.Documents(vocabulary, all_ids, np.array(doc_bounds, dtype=np.int64))
+        docs = bm25.Documents(vocabulary, ids, _starts(doc_lengths))
         self._vocabulary = vocabulary
-        self._item_terms = all_ids[np.array(in_items, dtype=bool)]
-        self._item_bounds = np.array(item_bounds, dtype=np.int64)
-        self._doc_items = np.array(doc_items, dtype=np.int64)
         self._bm25 = bm25.build(docs)
         self._n_docs = len(docs)
         n = max(self._n_docs, 1)
@@ -190,7 +209,7 @@ class Index:
             t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in zip(terms_by_id, df, strict=True)
         }
         self._idf_unknown = math.log(1 + (n + 0.5) / 0.5)
-        counts = np.bincount(all_ids, minlength=len(vocabulary)).tolist()
+        counts = np.bincount(ids, minlength=len(vocabulary)).tolist()
         return docs, surface, dict(zip(terms_by_id, counts, strict=True))
 
     # ------------------------------------------------------------------ query
@@ -499,16 +518,12 @@ NOT_A_TERM = -1
 
 class _WordIds(dict[str, int]):
     """Word → its term's id in ``vocabulary`` (stemmed once per distinct word), or
-    :data:`NOT_A_TERM` for a stop word; filled in as words are met."""
+    :data:`NOT_A_TERM` for a stop word; filled in as words are met, so Python runs once per
+    new word."""
 
     def __init__(self, vocabulary: dict[str, int]) -> None:
         super().__init__()
         self._vocabulary = vocabulary
-
-    def terms(self, written: list[str]) -> list[int]:
-        """The words' term ids, stop words left out: looked up word by word in C (map,
-        filter); Python runs once per new word."""
-        return list(filter(NOT_A_TERM.__ne__, map(self.__getitem__, written)))
 
     def __missing__(self, word: str) -> int:
         if word in STOPWORDS:
@@ -532,10 +547,18 @@ def best_first(score: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
     return candidates[np.lexsort((candidates, -values))][:k]
 
 
-def searchable_text(item: Item) -> str:
-    """An item's words, each once: a bullet's bold lead is both its title and part of its
-    text, a topic's lead line only its title. Together a section's items hold exactly the
-    words of its text (``tests/test_search.py`` checks it on every corpus the tests load)."""
-    if not item.title or item.title in item.text:
-        return item.text
-    return f"{item.title} {item.text}"
+def _starts(lengths: np.ndarray) -> np.ndarray:
+    """Where each of consecutive runs of these lengths starts, then the end."""
+    bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    return bounds
+
+
+def searchable_text(title: str | None, text: str) -> str:
+    """An item's words (its title and its text), each once: a bullet's bold lead is both its
+    title and part of its text, a topic's lead line only its title. Together a section's items
+    hold exactly the words of its text (``tests/test_search.py`` checks it on every corpus the
+    tests load)."""
+    if not title or title in text:
+        return text
+    return f"{title} {text}"
