@@ -13,7 +13,9 @@ Per size, in one run:
   spawn to the first ``/healthz`` 200, and the memory of master + workers once serving —
   RSS summed (what ``ps`` shows; pages shared copy-on-write are counted in every process)
   and PSS (each shared page split between the processes sharing it: the real total) — with a
-  fresh data directory (cold cache), then again with the one that run left (warm);
+  fresh data directory (cold cache), then again with the one that run left (warm). A first
+  start writes its caches from a child of the master once it serves: memory is read, and
+  the server stopped, after that child is done;
 * **the floor**: a minimal Bolt app under the same gunicorn configuration
   (``minimal_bolt_app.py``), spawn to ``/healthz``, measured in the same run; start-up is
   also printed as a ratio to it.
@@ -44,7 +46,7 @@ from bench_slack_http import free_port  # noqa: E402
 from synth_corpus import write_corpus  # noqa: E402
 
 from bot.corpus import load_corpus  # noqa: E402
-from bot.corpus.cache import ParseCache  # noqa: E402
+from bot.corpus.cache import WRITER_NAME, ParseCache  # noqa: E402
 from bot.search import Index  # noqa: E402
 from tests.fake_slack import running_fake_slack  # noqa: E402
 from tests.slack.conftest import SECRET, TOKEN  # noqa: E402
@@ -63,6 +65,20 @@ def family(root_pid: int) -> list[int]:
         except (OSError, ValueError, IndexError):
             continue
     return pids
+
+
+def wait_for_cache_writer(root_pid: int, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        writing = False
+        for pid in family(root_pid)[1:]:
+            try:
+                writing |= Path(f"/proc/{pid}/comm").read_text().strip() == WRITER_NAME
+            except OSError:
+                continue
+        if not writing:
+            return
+        time.sleep(0.05)
 
 
 def memory_mb(root_pid: int) -> tuple[float, float]:
@@ -97,6 +113,9 @@ def start_to_healthy(command: list[str], env: dict[str, str], port: int, workers
         deadline = time.monotonic() + 30  # memory once every worker is up
         while len(family(server.pid)) < workers + 1 and time.monotonic() < deadline:
             time.sleep(0.05)
+        # and once the caches a first start built are written (by a child of the master,
+        # after it started serving): the memory of serving, and a warm start that finds them
+        wait_for_cache_writer(server.pid)
         rss, pss = memory_mb(server.pid)
         return {"start_s": seconds, "rss_mb": rss, "pss_mb": pss}
     finally:
