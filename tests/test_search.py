@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from bot.corpus import Corpus, load_corpus
 from bot.search import MAX_QUERY_WORDS, Index
+from bot.search import index as index_module
 from bot.search.english import word_key, word_keys
 from bot.search.index import best_first, searchable_text
 from bot.search.names import clippings, short_forms
@@ -197,6 +198,21 @@ def test_a_section_with_no_searchable_word_keeps_every_other_in_place(
     assert charter.results[0].section.key == "what-it-is#potential-pitfalls"
     assert [item.text for item in charter.results[0].items] == ["Nobody reads the charter."]
     assert index.search("costly reviews").results[0].section.key == "lotteries#why"
+
+
+def test_the_index_is_the_same_whatever_words_it_holds_at_once(
+    seed_corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words are looked up a chunk of sections at a time: where the chunks end changes
+    nothing (one word a chunk, as against the whole seed corpus in one)."""
+    whole = Index(seed_corpus)
+    monkeypatch.setattr(index_module, "WORDS_PER_CHUNK", 1)
+    chunked = Index(seed_corpus)
+    assert chunked._vocabulary == whole._vocabulary
+    assert np.array_equal(chunked._item_terms, whole._item_terms)
+    assert np.array_equal(chunked._item_bounds, whole._item_bounds)
+    for query in ("pitfalls", "case study china", "silicon x what went wrong", "chna"):
+        assert chunked.search(query) == whole.search(query)
 
 
 def test_empty_corpus_answers_no_match(tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ DOMAIN_FULL = 2.0  # a term this over-represented in the playbooks counts fully 
 SPECIFICITY_FLOOR = 0.25
 MAX_ITEMS_PER_RESULT = 2
 PREFERENCE_STEP = 1e-4
+WORDS_PER_CHUNK = 1 << 16  # words held as strings at once while building
 OVERVIEW_PRIOR = 0.05
 # Link lists and credits echo the names used elsewhere in a playbook ("E11 Bio | ...") without
 # explaining them: their text counts this much unless the question asks for them.
@@ -155,39 +156,54 @@ class Index:
         picking the items to quote. Returns (the section documents, the words as written —
         for typo correction —, each term's count in the corpus).
 
-        Every word is looked up in C (``map`` over one chain of all the words) and the stop
+        Words are looked up in C (``map`` over a chain of many sections' words) and the stop
         words dropped by one mask afterwards: a Python call per word or per item was most of
-        an index build (5 s of 8 at 10,000 playbooks)."""
+        an index build (5 s of 8 at 10,000 playbooks). The words as strings are held a chunk
+        of sections at a time, never all at once (at 10,000 playbooks that was 6 million
+        strings, and a master whose heap grew by that much kept the pages)."""
         vocabulary: dict[str, int] = {}  # term -> id
         word_ids = _WordIds(vocabulary)  # every word seen -> its term's id (-1: a stop word)
-        # each section's head (title, heading twice), then each of its items: its words
-        segments: list[list[str]] = []
+        chunks: list[np.ndarray] = []  # the term ids of every segment's words, in order
+        lengths: list[int] = []  # each section's head (title, heading twice), then its items
+        segments: list[list[str]] = []  # the current chunk's, as words
+        held = 0
+
+        def look_up_chunk() -> None:
+            counts = list(map(len, segments))
+            every_word = itertools.chain.from_iterable(segments)
+            chunks.append(np.fromiter(map(word_ids.__getitem__, every_word), np.int32, sum(counts)))
+            lengths.extend(counts)
+            segments.clear()
+
         items_per_section: list[int] = []
         for section in self.sections:
             heading = words(section.heading)
             segments.append([*words(section.playbook_title), *heading, *heading])
+            held += len(segments[-1])
             text = section.text
             for _kind, title, _slug, _line, _links, spans in section.item_rows:
                 segments.append(words(searchable_text(title, text[spans[2] : spans[3]])))
+                held += len(segments[-1])
             items_per_section.append(len(section.item_rows))
-        lengths = np.fromiter(map(len, segments), dtype=np.int64, count=len(segments))
-        every = np.fromiter(
-            map(word_ids.__getitem__, itertools.chain.from_iterable(segments)),
-            dtype=np.int32,
-            count=int(lengths.sum()),
-        )
+            if held >= WORDS_PER_CHUNK:
+                look_up_chunk()
+                held = 0
+        look_up_chunk()
+        every = np.concatenate(chunks)
+        segment_lengths = np.array(lengths, dtype=np.int64)
         doc_items = _starts(np.array(items_per_section, dtype=np.int64))
         # segment numbers of the heads: a section's head comes after the earlier sections'
         # heads and items
         heads = np.arange(len(self.sections), dtype=np.int64) + doc_items[:-1]
-        in_item = np.ones(len(segments), dtype=bool)
+        in_item = np.ones(len(segment_lengths), dtype=bool)
         in_item[heads] = False
         kept = every != NOT_A_TERM
-        kept_lengths = np.diff(_starts(kept)[_starts(lengths)])  # each segment's, stop words out
-        self._item_terms = every[kept & np.repeat(in_item, lengths)]
+        # each segment's length with the stop words out
+        kept_lengths = np.diff(_starts(kept)[_starts(segment_lengths)])
+        self._item_terms = every[kept & np.repeat(in_item, segment_lengths)]
         self._item_bounds = _starts(kept_lengths[in_item])
         self._doc_items = doc_items
-        sections_in_segments = np.append(heads, len(segments))
+        sections_in_segments = np.append(heads, len(segment_lengths))
         doc_lengths = np.diff(_starts(kept_lengths)[sections_in_segments])
         # a section with nothing to search keeps its place with an empty term
         ids = every[kept]
