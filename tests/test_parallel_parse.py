@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import load_corpus, parse_playbook
+from bot.corpus import CorpusLoad, load_corpus, parse_playbook
+from bot.corpus import load as load_module
 from bot.corpus.cache import ParseCache
 from bot.corpus.parallel import (
     MIN_FILES_PER_SPAWNED_WORKER,
@@ -116,3 +117,38 @@ def test_workers_that_die_leave_the_load_to_finish_in_process(
     assert [p for p, _ in again] == [p for p, _ in parsed]
     failures = [r for r in caplog.records if r.getMessage().startswith("parse workers failed")]
     assert len(failures) == 1
+
+
+def test_a_load_started_early_hands_its_first_batches_over_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` starts the load, then imports its Slack side while the workers parse: the
+    first batches are with the workers before ``CorpusLoad`` returns, the rest follow as
+    results come back, and the corpus is the one ``load_corpus`` makes."""
+    corpus_dir = write_corpus(tmp_path / "corpus", 40)
+    monkeypatch.setattr(load_module, "BATCH_FILES", 8)
+    handed: list[int] = []
+    real_start = ParallelParser.start
+
+    def recording(parser: ParallelParser, jobs: list) -> object:  # type: ignore[type-arg]
+        handed.append(len(jobs))
+        return real_start(parser, jobs)
+
+    monkeypatch.setattr(ParallelParser, "start", recording)
+    with CorpusLoad([corpus_dir], cache=ParseCache(), workers=2) as loading:
+        assert handed == [8] * load_module.BATCHES_AHEAD  # before anything asked for them
+        early = loading.corpus()
+    files = len(list(corpus_dir.glob("*.md")))
+    assert sum(handed) == files and max(handed) == 8
+    monkeypatch.setattr(ParallelParser, "start", real_start)
+    expected = load_corpus([corpus_dir], workers=1)
+    assert early.playbooks == expected.playbooks
+    assert [str(p) for p in early.problems] == [str(p) for p in expected.problems]
+
+
+def test_a_load_never_finished_stops_its_workers(tmp_path: Path) -> None:
+    corpus_dir = write_corpus(tmp_path / "corpus", 120)
+    loading = CorpusLoad([corpus_dir], workers=2)
+    assert multiprocessing.active_children()  # parsing
+    loading.close()
+    assert not multiprocessing.active_children()

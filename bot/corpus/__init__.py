@@ -7,6 +7,7 @@ rest down. Everything downstream imports from here.
 
 from bot.corpus.load import (
     MAX_FILE_BYTES,
+    CorpusLoad,
     NoPlaybooksError,
     check_playbooks,
     iter_corpus_files,
@@ -22,6 +23,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "Author",
     "Corpus",
+    "CorpusLoad",
     "Item",
     "ItemKind",
     "Link",

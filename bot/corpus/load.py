@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import operator
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,11 +28,12 @@ from bot.corpus.markdown import (
     slugify,
 )
 from bot.corpus.model import Corpus, Playbook, Problem, Severity
-from bot.corpus.parallel import BATCH_FILES, ParallelParser, Parsed
+from bot.corpus.parallel import BATCH_FILES, ParallelParser, Parsed, Parsing
 
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 1_000_000
+BATCHES_AHEAD = 2
 MAX_PROBLEMS_PER_FILE = 50
 
 
@@ -176,78 +178,134 @@ def load_corpus(
     processes (default: one per core when there are enough of them; 1: in-process). Problems
     are returned, not logged: the caller decides whether they are lines to print or log
     records."""
-    playbooks: list[Playbook] = []
-    problems: list[Problem] = []
-    titles: dict[str, Path] = {}
-    last_good = {p.path: p for p in previous.playbooks} if previous else {}
-    existing = _existing(directories)
-    for missing in directories:
-        if missing not in existing:
-            problems.append(Problem(missing, 0, "corpus directory does not exist"))
-    kept: set[str] = set()
-    paths = list(iter_corpus_files(existing))
-    parsed = _parse_files(paths, cache, kept, workers)
-    for path, (playbook, found) in zip(paths, parsed, strict=True):
-        problems.extend(found)
-        if playbook is None and path in last_good:
-            playbook = last_good[path]
-            problems.append(
-                Problem(path, 1, "serving the last good version of this file", "warning")
-            )
-        if playbook is None:
-            continue
-        key = playbook.title.casefold()
-        if key in titles:
-            problems.append(
-                Problem(
-                    path,
-                    1,
-                    f"duplicate playbook title {playbook.title!r} "
-                    f"(also {titles[key]}; this file skipped)",
-                    "warning",
+    with CorpusLoad(directories, previous, cache, workers) as loading:
+        return loading.corpus()
+
+
+class CorpusLoad:
+    """:func:`load_corpus` in two steps, for a caller with other work to do meanwhile:
+    creating it lists the files and hands the first batch the cache lacks to the parse
+    workers; :meth:`corpus` parses the rest and puts the corpus together. `serve` imports its
+    Slack side in between (~0.4 s of one core, while the workers parse on the others). Use
+    as a context manager (or :meth:`close`) so the workers stop even if :meth:`corpus` is
+    never called."""
+
+    def __init__(
+        self,
+        directories: Sequence[Path],
+        previous: Corpus | None = None,
+        cache: ParseCache | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self._directories = directories
+        self._previous = previous
+        self._cache = cache
+        existing = _existing(directories)
+        self._missing = [d for d in directories if d not in existing]
+        self._paths = list(iter_corpus_files(existing))
+        self._files = _FileParses(self._paths, cache, workers)
+
+    def __enter__(self) -> CorpusLoad:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._files.close()
+
+    def corpus(self) -> Corpus:
+        problems = [Problem(d, 0, "corpus directory does not exist") for d in self._missing]
+        playbooks: list[Playbook] = []
+        titles: dict[str, Path] = {}
+        last_good = {p.path: p for p in self._previous.playbooks} if self._previous else {}
+        parsed = self._files.finish()
+        for path, (playbook, found) in zip(self._paths, parsed, strict=True):
+            problems.extend(found)
+            if playbook is None and path in last_good:
+                playbook = last_good[path]
+                problems.append(
+                    Problem(path, 1, "serving the last good version of this file", "warning")
                 )
-            )
-            continue
-        titles[key] = path
-        playbooks.append(playbook)
-    if cache is not None:
-        cache.retain(kept)
-    return Corpus(tuple(_unique_slugs(playbooks)), tuple(problems), tuple(directories))
+            if playbook is None:
+                continue
+            key = playbook.title.casefold()
+            if key in titles:
+                problems.append(
+                    Problem(
+                        path,
+                        1,
+                        f"duplicate playbook title {playbook.title!r} "
+                        f"(also {titles[key]}; this file skipped)",
+                        "warning",
+                    )
+                )
+                continue
+            titles[key] = path
+            playbooks.append(playbook)
+        if self._cache is not None:
+            self._cache.retain(self._files.kept)
+        return Corpus(tuple(_unique_slugs(playbooks)), tuple(problems), tuple(self._directories))
 
 
-def _parse_files(
-    paths: Sequence[Path], cache: ParseCache | None, kept: set[str], workers: int | None
-) -> list[Parsed]:
+class _FileParses:
     """Each file's parse, in order: from the cache when its bytes were parsed before, the
-    rest in batches on the parse workers (only a batch's bytes are held at once). A cached
+    rest in batches on the parse workers, :data:`BATCHES_AHEAD` of them handed over at a
+    time: the workers parse one while this process collects the one before and reads the
+    next, and a load started early (:class:`CorpusLoad`) has that many under way while its
+    caller does other work. At most that many batches' bytes are held at once. A cached
     file is keyed by the bytes read here, which are the bytes parsed (an edit between two
     reads cannot file one version under the other's key)."""
-    parsed: list[Parsed] = []
-    pending: list[tuple[int, Path, bytes | None, str | None]] = []
-    with ParallelParser(parse_playbook, workers) as parser:
 
-        def flush() -> None:
-            jobs = [(path, raw) for _, path, raw, _ in pending]
-            for (position, _, _, key), found in zip(pending, parser.parse(jobs), strict=True):
-                parsed[position] = found
-                if cache is not None and key is not None:
-                    cache.put(key, found)
-            pending.clear()
+    def __init__(self, paths: Sequence[Path], cache: ParseCache | None, workers: int | None):
+        self._cache = cache
+        self._remaining = iter(paths)
+        self._read_all = False
+        self._parser = ParallelParser(parse_playbook, workers)
+        self._underway: deque[tuple[list[tuple[int, str | None]], Parsing]] = deque()
+        self.kept: set[str] = set()  # the cache keys of every file read
+        self.parsed: list[Parsed] = []
+        for _batch in range(BATCHES_AHEAD):
+            if not self._read_all:
+                self._hand_over_a_batch()
 
-        for path in paths:
+    def _hand_over_a_batch(self) -> None:
+        """Read files until a batch of ones the cache lacks is full, or none are left, and
+        hand it to the workers."""
+        cache, batch = self._cache, []
+        for path in self._remaining:
             raw = _bytes_to_key(path) if cache is not None else None
             key = cache.key(path, raw) if cache is not None and raw is not None else None
             found = None
             if cache is not None and key is not None:
-                kept.add(key)
+                self.kept.add(key)
                 found = cache.get(key)
-            parsed.append(found or (None, ()))
+            self.parsed.append(found or (None, ()))
             if found is None:
-                pending.append((len(parsed) - 1, path, raw, key))
-                if len(pending) == BATCH_FILES:
-                    flush()
-        flush()
-    return parsed
+                batch.append((len(self.parsed) - 1, path, raw, key))
+                if len(batch) == BATCH_FILES:
+                    break
+        else:
+            self._read_all = True
+        if batch:
+            jobs = [(path, raw) for _, path, raw, _ in batch]
+            where = [(position, key) for position, _, _, key in batch]
+            self._underway.append((where, self._parser.start(jobs)))
+
+    def finish(self) -> list[Parsed]:
+        with self._parser:
+            while self._underway:
+                where, parsing = self._underway.popleft()
+                for (position, key), found in zip(where, parsing.results(), strict=True):
+                    self.parsed[position] = found
+                    if self._cache is not None and key is not None:
+                        self._cache.put(key, found)
+                if not self._read_all:
+                    self._hand_over_a_batch()
+        return self.parsed
+
+    def close(self) -> None:
+        self._parser.close()
 
 
 def _bytes_to_key(path: Path) -> bytes | None:

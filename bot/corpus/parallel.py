@@ -22,7 +22,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -66,7 +66,9 @@ def _start_method() -> multiprocessing.context.BaseContext:
 
 class ParallelParser:
     """``parse(jobs)`` returns ``parse_one``'s result for each job, in order; with one worker
-    it runs in-process. Use as a context manager so the workers stop with the load."""
+    it runs in-process. ``start(jobs)`` hands them to the workers and returns at once, so the
+    caller can go on with other work (read the next batch, import what it serves with) while
+    they parse. Use as a context manager so the workers stop with the load."""
 
     def __init__(self, parse_one: Parse, workers: int | None = None) -> None:
         self._parse_one = parse_one  # a module-level function: workers import it by name
@@ -86,6 +88,9 @@ class ParallelParser:
         self.close()
 
     def parse(self, jobs: Sequence[Job]) -> list[Parsed]:
+        return self.start(jobs).results()
+
+    def start(self, jobs: Sequence[Job]) -> Parsing:
         """Workers start at the first batch large enough to repay them (a reload of three
         edited files stays in-process) and serve the batches after it."""
         method = _start_method()
@@ -95,28 +100,56 @@ class ParallelParser:
         workers = self._pool_size or worker_count(len(jobs), self._requested, per_worker)
         if workers > 1 and len(jobs) > 1:
             try:
-                return self._in_workers(jobs, workers, method)
+                return Parsing(self, jobs, self._in_workers(jobs, workers, method))
             except (BrokenProcessPool, OSError, RuntimeError) as exc:
-                log.warning(
-                    "parse workers failed; parsing in-process instead",
-                    extra={"error": str(exc), "files": len(jobs)},
-                )
-                self.close()
-                self._requested = 1
-        return [self._parse_one(path, raw) for path, raw in jobs]
+                self._give_up_on_workers(exc, len(jobs))
+        return Parsing(self, jobs, None)
 
     def _in_workers(
         self, jobs: Sequence[Job], workers: int, method: multiprocessing.context.BaseContext
-    ) -> list[Parsed]:
+    ) -> Iterator[Parsed]:
+        """The jobs submitted now (the pool's ``map`` submits every job at once); the
+        iterator yields their results in order."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(workers, mp_context=method)
             self._pool_size = workers
         chunk = max(1, min(16, len(jobs) // (workers * 4)))
         paths = [path for path, _ in jobs]
         raws = [raw for _, raw in jobs]
-        return list(self._pool.map(self._parse_one, paths, raws, chunksize=chunk))
+        return self._pool.map(self._parse_one, paths, raws, chunksize=chunk)
+
+    def _give_up_on_workers(self, exc: BaseException, files: int) -> None:
+        log.warning(
+            "parse workers failed; parsing in-process instead",
+            extra={"error": str(exc), "files": files},
+        )
+        self.close()
+        self._requested = 1
+
+    def in_process(self, jobs: Sequence[Job]) -> list[Parsed]:
+        return [self._parse_one(path, raw) for path, raw in jobs]
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool, self._pool_size = None, 0
+
+
+class Parsing:
+    """Jobs handed to the workers (or to be parsed here, ``underway`` None): ``results()``
+    waits for them. If the workers fail meanwhile, the batch is parsed in-process."""
+
+    def __init__(
+        self, parser: ParallelParser, jobs: Sequence[Job], underway: Iterator[Parsed] | None
+    ) -> None:
+        self._parser = parser
+        self._jobs = jobs
+        self._underway = underway
+
+    def results(self) -> list[Parsed]:
+        if self._underway is not None:
+            try:
+                return list(self._underway)
+            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                self._parser._give_up_on_workers(exc, len(self._jobs))
+        return self._parser.in_process(self._jobs)

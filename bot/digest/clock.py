@@ -36,7 +36,8 @@ from bot.corpus import check_playbooks
 from bot.corpus.git import pulled_corpus
 from bot.digest.fleet import DigestFleet
 from bot.settings import ConfigError, Settings
-from bot.slack_api.installations import installation_store, require_credentials
+from bot.slack_api.credentials import require_credentials
+from bot.slack_api.installations import installation_store
 from bot.store import Store
 
 log = logging.getLogger(__name__)

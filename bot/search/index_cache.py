@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.bulk import collector_paused
-from bot.corpus import iter_corpus_files, load_corpus, require_playbooks
+from bot.corpus import CorpusLoad, iter_corpus_files, require_playbooks
 from bot.corpus.cache import CacheWriter, ParseCache, dump_atomically
 from bot.corpus.stat_memo import StatMemo
+from bot.search.english import load_english
 from bot.search.index import Index
 from bot.search.semantic import Embedder, embedder_for
 from bot.settings import Settings
@@ -117,30 +118,65 @@ def cached_or_built(
     """(the index, whether it came from ``index_cache``): loaded when nothing it is built
     from changed, else built (parsing only files ``parse_cache`` has not seen) and stored.
     No playbooks at all raises :class:`~bot.corpus.NoPlaybooksError`."""
-    started = time.perf_counter()
-    fingerprint = None
-    if index_cache is not None and embedder is None:
-        fingerprint = index_cache.fingerprint(directories, aliases, cues)
-    index = None
-    if index_cache is not None and fingerprint is not None:
-        index = index_cache.load(fingerprint)
-    cached = index is not None
-    if index is None:
-        with collector_paused():
-            corpus = require_playbooks(load_corpus(directories, cache=parse_cache))
-            index = Index(corpus, aliases, cues, embedder)
-        if index_cache is not None and fingerprint is not None:
-            index_cache.save(fingerprint, index)
-    log.info(
-        "index loaded from the cache" if cached else "index built",
-        extra={
-            "playbooks": len(index.corpus.playbooks),
-            "sections": len(index.corpus.sections),
-            "parsed": parse_cache.misses,
-            "seconds": round(time.perf_counter() - started, 3),
-        },
-    )
-    return index, cached
+    return IndexBuild(directories, aliases, cues, embedder, parse_cache, index_cache).result()
+
+
+class IndexBuild:
+    """:func:`cached_or_built` in two steps, for a caller with other work to do meanwhile:
+    creating it names the index and loads it from the cache, or else starts the corpus load
+    (the parse workers take the first batch at once); :meth:`result` finishes. `serve`
+    imports its Slack side in between. Call :meth:`result` or :meth:`close`."""
+
+    def __init__(
+        self,
+        directories: Sequence[Path],
+        aliases: Mapping[str, Sequence[str]] | None,
+        cues: Mapping[str, Sequence[str]] | None,
+        embedder: Embedder | None,
+        parse_cache: ParseCache,
+        index_cache: IndexCache | None,
+    ) -> None:
+        self._started = time.perf_counter()
+        self._aliases, self._cues, self._embedder = aliases, cues, embedder
+        self._parse_cache, self._index_cache = parse_cache, index_cache
+        self._fingerprint = None
+        if index_cache is not None and embedder is None:
+            self._fingerprint = index_cache.fingerprint(directories, aliases, cues)
+        self._index = None
+        if index_cache is not None and self._fingerprint is not None:
+            self._index = index_cache.load(self._fingerprint)
+        self._cached = self._index is not None
+        self._loading = None
+        if self._index is None:
+            with collector_paused():
+                self._loading = CorpusLoad(directories, cache=parse_cache)
+
+    def result(self) -> tuple[Index, bool]:
+        index, cached = self._index, self._cached
+        if index is None:
+            assert self._loading is not None
+            with self._loading as loading, collector_paused():
+                load_english()  # read once per process: here while the workers still parse
+                corpus = require_playbooks(loading.corpus())
+                index = Index(corpus, self._aliases, self._cues, self._embedder)
+            if self._index_cache is not None and self._fingerprint is not None:
+                self._index_cache.save(self._fingerprint, index)
+            self._index = index
+        log.info(
+            "index loaded from the cache" if cached else "index built",
+            extra={
+                "playbooks": len(index.corpus.playbooks),
+                "sections": len(index.corpus.sections),
+                "parsed": self._parse_cache.misses,
+                "seconds": round(time.perf_counter() - self._started, 3),
+            },
+        )
+        return index, cached
+
+    def close(self) -> None:
+        """Stop the parse workers of a build that will not be finished."""
+        if self._loading is not None:
+            self._loading.close()
 
 
 @functools.cache

@@ -20,7 +20,7 @@ from bot.bulk import collector_paused
 from bot.corpus import Corpus, load_corpus, log_problems
 from bot.corpus.cache import ParseCache
 from bot.search import Index, SearchResponse
-from bot.search.index_cache import IndexCache, cached_or_built
+from bot.search.index_cache import IndexBuild, IndexCache
 from bot.search.semantic import Embedder
 
 log = logging.getLogger(__name__)
@@ -43,18 +43,20 @@ class LiveIndex:
         embedder: Embedder | None = None,
         parse_cache: ParseCache | None = None,
         index_cache: IndexCache | None = None,
+        build: IndexBuild | None = None,
     ) -> None:
         """``parse_cache``: parsed files by their bytes, so a reload parses only what changed;
-        ``index_cache``: the built index on disk, for a start with nothing changed."""
+        ``index_cache``: the built index on disk, for a start with nothing changed;
+        ``build``: the first index, already under way from these same inputs."""
         self.directories = tuple(directories)
         self._cache = parse_cache or ParseCache()
         self._aliases = aliases
         self._cues = cues
         self._embedder = embedder
         self._reload_lock = threading.Lock()
-        self._index, _cached = cached_or_built(
-            self.directories, aliases, cues, embedder, self._cache, index_cache
-        )
+        if build is None:
+            build = IndexBuild(self.directories, aliases, cues, embedder, self._cache, index_cache)
+        self._index, _cached = build.result()
         log_problems(self._index.corpus)
 
     @property

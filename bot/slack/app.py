@@ -20,7 +20,8 @@ from bot.slack.deps import Deps, SearchIndex
 from bot.slack.listeners import register_listeners
 from bot.slack.outbox import Outbox
 from bot.slack_api.client import make_web_client
-from bot.slack_api.installations import installation_store, oauth_settings, require_credentials
+from bot.slack_api.credentials import require_credentials
+from bot.slack_api.installations import installation_store, oauth_settings
 from bot.store import Store
 
 log = logging.getLogger(__name__)

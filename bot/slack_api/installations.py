@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from bot.settings import ConfigError, Settings
+from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -104,27 +104,3 @@ def bot_token_for(installations: InstallationStore, team_id: str) -> str | None:
     """The bot token a workspace installed us with, or None once it uninstalled."""
     bot = installations.find_bot(enterprise_id=None, team_id=team_id)
     return bot.bot_token if bot else None
-
-
-def require_credentials(
-    settings: Settings, *, socket_mode: bool = False, signing_secret: bool = True
-) -> None:
-    """One line naming what is missing for the chosen mode. ``signing_secret=False`` for a
-    process that takes no HTTP requests from Slack (Socket Mode, the clock)."""
-    signing_secret = signing_secret and not socket_mode
-    if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
-        missing = "SLACK_CLIENT_SECRET" if settings.slack_client_id else "SLACK_CLIENT_ID"
-        raise ConfigError(
-            f"{missing} is not set; multi-workspace mode needs both SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET (unset both for one workspace)"
-        )
-    if settings.oauth_enabled:
-        if socket_mode:
-            raise ConfigError(
-                "Socket Mode serves one workspace: unset SLACK_CLIENT_ID/SLACK_CLIENT_SECRET "
-                "or use `hubs-bot serve`"
-            )
-        if signing_secret:
-            settings.require("SLACK_SIGNING_SECRET")
-        return
-    settings.require("SLACK_BOT_TOKEN", *(("SLACK_SIGNING_SECRET",) if signing_secret else ()))

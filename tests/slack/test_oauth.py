@@ -20,7 +20,8 @@ import pytest
 from bot.digest.fleet import DigestFleet, digest_targets
 from bot.search import Index
 from bot.settings import ConfigError, Settings
-from bot.slack_api.installations import REDIRECT_PATH, installation_store, require_credentials
+from bot.slack_api.credentials import require_credentials
+from bot.slack_api.installations import REDIRECT_PATH, installation_store
 from tests.concurrency import eventually
 from tests.fake_slack import FakeSlack, workspace_token
 from tests.slack.conftest import SlackApp, serving
