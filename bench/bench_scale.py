@@ -14,8 +14,8 @@ Per size, in one run:
   RSS summed (what ``ps`` shows; pages shared copy-on-write are counted in every process)
   and PSS (each shared page split between the processes sharing it: the real total) — with a
   fresh data directory (cold cache), then again with the one that run left (warm). A first
-  start writes its caches from a child of the master once it serves: memory is read, and
-  the server stopped, after that child is done;
+  start writes its caches from a process of its own once it serves: memory is read, and
+  the server stopped, after that process is done;
 * **the floor**: a minimal Bolt app under the same gunicorn configuration
   (``minimal_bolt_app.py``), spawn to ``/healthz``, measured in the same run; start-up is
   also printed as a ratio to it.
@@ -67,17 +67,23 @@ def family(root_pid: int) -> list[int]:
     return pids
 
 
-def wait_for_cache_writer(root_pid: int, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        writing = False
-        for pid in family(root_pid)[1:]:
-            try:
-                writing |= Path(f"/proc/{pid}/comm").read_text().strip() == WRITER_NAME
-            except OSError:
+def cache_writers() -> int:
+    """Processes writing a first start's caches (they belong to init, not to the server)."""
+    count = 0
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() != WRITER_NAME:
                 continue
-        if not writing:
-            return
+            state = (comm.parent / "stat").read_text().split(") ")[-1].split()[0]
+        except (OSError, IndexError):
+            continue
+        count += state != "Z"
+    return count
+
+
+def wait_for_cache_writer(timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while cache_writers() and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
@@ -113,9 +119,9 @@ def start_to_healthy(command: list[str], env: dict[str, str], port: int, workers
         deadline = time.monotonic() + 30  # memory once every worker is up
         while len(family(server.pid)) < workers + 1 and time.monotonic() < deadline:
             time.sleep(0.05)
-        # and once the caches a first start built are written (by a child of the master,
+        # and once the caches a first start built are written (by a process of their own,
         # after it started serving): the memory of serving, and a warm start that finds them
-        wait_for_cache_writer(server.pid)
+        wait_for_cache_writer()
         rss, pss = memory_mb(server.pid)
         return {"start_s": seconds, "rss_mb": rss, "pss_mb": pss}
     finally:

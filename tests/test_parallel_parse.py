@@ -152,3 +152,18 @@ def test_a_load_never_finished_stops_its_workers(tmp_path: Path) -> None:
     assert multiprocessing.active_children()  # parsing
     loading.close()
     assert not multiprocessing.active_children()
+
+
+def test_workers_that_die_with_batches_under_way_leave_every_batch_to_finish_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two batches are with the workers at a time: when they die, the second batch's jobs
+    (failed or cancelled with the pool) are parsed in-process like the first's."""
+    corpus_dir = write_corpus(tmp_path / "corpus", 40)
+    monkeypatch.setattr(load_module, "BATCH_FILES", 8)
+    monkeypatch.setattr(load_module, "parse_playbook", dies_in_a_worker)
+    loaded = load_corpus([corpus_dir], workers=2)
+    monkeypatch.setattr(load_module, "parse_playbook", parse_playbook)
+    expected = load_corpus([corpus_dir], workers=1)
+    assert loaded.playbooks == expected.playbooks
+    assert [str(p) for p in loaded.problems] == [str(p) for p in expected.problems]

@@ -43,15 +43,15 @@ file costs about ten times what storing its entry does, so a reload after one ed
 playbooks does not rewrite them all (the next start parses that file again instead)."""
 
 
-WRITER_NAME = "hubs-writecache"  # the writing child's process name (Linux: at most 15 bytes)
+WRITER_NAME = "hubs-writecache"  # the writing process's name (Linux: at most 15 bytes)
 
 
 class CacheWriter:
     """When the caches' files are written: at once (the default), or, holding, only at
-    :meth:`write_in_background`. `serve` holds what a first start built and has a forked
-    child write it once it is ready to fork its workers: pickling the parsed corpus and the
-    index is 2.5 s at 10,000 playbooks, which a start need not wait for (a start that comes
-    before the child is done builds again, as it would have without the files)."""
+    :meth:`write_in_background`. `serve` holds what a first start built and has a process
+    of its own write it once it is ready to fork its workers: pickling the parsed corpus and
+    the index is 2.5 s at 10,000 playbooks, which a start need not wait for (a start that
+    comes before the writer is done builds again, as it would have without the files)."""
 
     def __init__(self, *, hold: bool = False) -> None:
         self._hold = hold
@@ -66,20 +66,34 @@ class CacheWriter:
             job()
 
     def write_in_background(self) -> int | None:
-        """Write what is held, in a forked child that exits when done; stop holding. The
-        child's pid, or None when written here instead: nothing held, no ``fork``, or other
-        threads running (a fork copies their locks mid-use)."""
+        """Write what is held, in a process of its own that exits when done; stop holding.
+        That process's pid, or None when written here instead: nothing held, no ``fork``, or
+        other threads running (a fork copies their locks mid-use)."""
         jobs, self._pending, self._hold = list(self._pending.values()), {}, False
         if not jobs:
             return None
         if not hasattr(os, "fork") or threading.active_count() > 1:
             _run_each(jobs)
             return None
-        pid = os.fork()
-        if pid:
-            log.info("caches being written in the background", extra={"pid": pid})
-            return pid
-        # the child: a copy of this process at the fork, gone once the files are written
+        # Forked twice: the child forks the writer and exits at once, and is reaped here, so
+        # the writer belongs to init and never lingers as a zombie of this process (gunicorn's
+        # master reaps only the children it sees exit after it starts).
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child:
+            os.close(write_end)
+            with os.fdopen(read_end, "rb") as pipe:
+                writer = int(pipe.read() or 0)
+            os.waitpid(child, 0)
+            log.info("caches being written in the background", extra={"pid": writer})
+            return writer or None
+        os.close(read_end)
+        writer = os.fork()
+        if writer:
+            os.write(write_end, str(writer).encode())
+            os._exit(0)
+        os.close(write_end)
+        # the writer: a copy of this process at the fork, gone once the files are written
         # (a SIGTERM to the whole group must not leave half a file behind); named, so `ps`
         # and benchmarks can tell it from the server
         with contextlib.suppress(OSError):

@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
@@ -150,6 +150,7 @@ class Parsing:
         if self._underway is not None:
             try:
                 return list(self._underway)
-            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            # a later batch of a pool that broke may find its jobs cancelled
+            except (BrokenProcessPool, CancelledError, OSError, RuntimeError) as exc:
                 self._parser._give_up_on_workers(exc, len(self._jobs))
         return self._parser.in_process(self._jobs)

@@ -246,9 +246,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # playbooks stops the start here). Threads (file watcher or Git follower, outbox) and
     # database engines start in each worker, after the fork. A Git corpus is pulled here
     # first; each worker then follows the repository for its own copy of the index. What
-    # the build stores in the caches is written by a forked child while the server starts.
-    # The corpus load starts before the Slack side is imported, which takes the master ~0.4 s
-    # that the parse workers spend parsing.
+    # the build stores in the caches is written by a process of its own while the server
+    # starts. The corpus load starts before the Slack side is imported, which takes the
+    # master ~0.4 s that the parse workers spend parsing.
     writer = CacheWriter(hold=True)
     follower = git_follower(settings, writer)
     if follower is not None and follower.index:
