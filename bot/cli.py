@@ -201,9 +201,9 @@ def load_index(settings: Settings) -> Index:
     problems are one summary line, not a log record each (`check` lists them). Through the
     caches: an unchanged corpus is not parsed or indexed again."""
     # numpy and bm25s: only for commands that search
-    from bot.search.index_cache import cached_or_built, inputs_from
+    from bot.search.index_cache import IndexBuild, inputs_from
 
-    index, _cached = cached_or_built(**inputs_from(settings))
+    index, _cached = IndexBuild(**inputs_from(settings)).result()
     _summarise_problems(index.corpus)
     return index
 

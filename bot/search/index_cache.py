@@ -94,7 +94,7 @@ class IndexCache:
 
 def inputs_from(settings: Settings, writer: CacheWriter | None = None) -> dict[str, Any]:
     """What an index is built from, as the settings say: the keyword arguments of both
-    :func:`cached_or_built` and :class:`~bot.search.live.LiveIndex`. ``writer``: when the
+    :class:`IndexBuild` and :class:`~bot.search.live.LiveIndex`. ``writer``: when the
     caches are written (default: as soon as they are made)."""
     writer = writer or CacheWriter()
     return {
@@ -107,25 +107,14 @@ def inputs_from(settings: Settings, writer: CacheWriter | None = None) -> dict[s
     }
 
 
-def cached_or_built(
-    directories: Sequence[Path],
-    aliases: Mapping[str, Sequence[str]] | None,
-    cues: Mapping[str, Sequence[str]] | None,
-    embedder: Embedder | None,
-    parse_cache: ParseCache,
-    index_cache: IndexCache | None,
-) -> tuple[Index, bool]:
-    """(the index, whether it came from ``index_cache``): loaded when nothing it is built
-    from changed, else built (parsing only files ``parse_cache`` has not seen) and stored.
-    No playbooks at all raises :class:`~bot.corpus.NoPlaybooksError`."""
-    return IndexBuild(directories, aliases, cues, embedder, parse_cache, index_cache).result()
-
-
 class IndexBuild:
-    """:func:`cached_or_built` in two steps, for a caller with other work to do meanwhile:
-    creating it names the index and loads it from the cache, or else starts the corpus load
-    (the parse workers take the first batch at once); :meth:`result` finishes. `serve`
-    imports its Slack side in between. Call :meth:`result` or :meth:`close`."""
+    """The index, loaded when nothing it is built from changed, else built (parsing only
+    files the parse cache has not seen) and stored; no playbooks at all raises
+    :class:`~bot.corpus.NoPlaybooksError`. In two steps, for a caller with other work to do
+    meanwhile: creating it names the index and loads it from the cache, or else starts the
+    corpus load (the parse workers take the first batches at once); :meth:`result` finishes
+    and says whether the index came from the cache. `serve` imports its Slack side in
+    between. Call :meth:`result` or :meth:`close`."""
 
     def __init__(
         self,
