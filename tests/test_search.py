@@ -7,6 +7,7 @@ that states the promise: it is what the mutation run of the search ranking
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import subprocess
@@ -21,11 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.corpus import Corpus, load_corpus
-from bot.search import MAX_QUERY_WORDS, Index
-from bot.search import index as index_module
+from bot.search import MAX_QUERY_WORDS, Index, section_words
 from bot.search.english import word_key, word_keys
-from bot.search.index import best_first, searchable_text
+from bot.search.index import best_first
 from bot.search.names import clippings, short_forms
+from bot.search.section_words import searchable_text
 from bot.search.tokens import fold, join_ampersands, stem, terms, words
 from tests.conftest import REPO_ROOT, WritePlaybook, best
 
@@ -200,19 +201,71 @@ def test_a_section_with_no_searchable_word_keeps_every_other_in_place(
     assert index.search("costly reviews").results[0].section.key == "lotteries#why"
 
 
+def same_index(one: Index, other: Index) -> None:
+    assert one._vocabulary == other._vocabulary  # the same terms, numbered alike
+    assert np.array_equal(one._item_terms, other._item_terms)
+    assert np.array_equal(one._item_bounds, other._item_bounds)
+    assert np.array_equal(one._bm25.scores["data"], other._bm25.scores["data"])
+    assert one.vocabulary_size == other.vocabulary_size
+    for query in ("pitfalls", "case study china", "silicon x what went wrong", "chna", "lottery"):
+        assert one.search(query) == other.search(query)
+
+
 def test_the_index_is_the_same_whatever_words_it_holds_at_once(
     seed_corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Words are looked up a chunk of sections at a time: where the chunks end changes
     nothing (one word a chunk, as against the whole seed corpus in one)."""
     whole = Index(seed_corpus)
-    monkeypatch.setattr(index_module, "WORDS_PER_CHUNK", 1)
-    chunked = Index(seed_corpus)
-    assert chunked._vocabulary == whole._vocabulary
-    assert np.array_equal(chunked._item_terms, whole._item_terms)
-    assert np.array_equal(chunked._item_bounds, whole._item_bounds)
-    for query in ("pitfalls", "case study china", "silicon x what went wrong", "chna"):
-        assert chunked.search(query) == whole.search(query)
+    monkeypatch.setattr(section_words, "WORDS_PER_CHUNK", 1)
+    same_index(Index(seed_corpus), whole)
+
+
+@pytest.fixture(scope="module")
+def evaluation_corpus() -> Corpus:
+    return load_corpus([REPO_ROOT / "bench" / "quality" / "corpus"])
+
+
+def test_words_read_on_two_cores_make_the_same_index(
+    evaluation_corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large corpus's second half is read by a forked helper that numbers its words
+    itself: renumbered here, its terms come in the corpus's order, and the index is the one
+    read on one core (here forced on the 78-section evaluation corpus)."""
+    one_core = Index(evaluation_corpus)
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(section_words, "HELPER_MIN_SECTIONS", 1)
+    monkeypatch.setattr(section_words.os, "fork", counted_fork)
+    monkeypatch.setattr(section_words.threading, "active_count", lambda: 1)  # pytest's threads
+    two_cores = Index(evaluation_corpus)
+    assert len(forks) == 1
+    same_index(two_cores, one_core)
+
+
+def test_a_failing_helper_leaves_its_half_to_be_read_here(
+    evaluation_corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_core = Index(evaluation_corpus)
+    parent = os.getpid()
+    real_read = section_words.read_words
+
+    def fails_in_the_helper(sections, numbers):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            raise RuntimeError("helper broke")
+        return real_read(sections, numbers)
+
+    monkeypatch.setattr(section_words, "HELPER_MIN_SECTIONS", 1)
+    monkeypatch.setattr(section_words.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(section_words, "read_words", fails_in_the_helper)
+    same_index(Index(evaluation_corpus), one_core)
 
 
 def test_empty_corpus_answers_no_match(tmp_path: Path) -> None:

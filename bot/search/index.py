@@ -32,7 +32,6 @@ deterministic.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -45,6 +44,7 @@ from bot.search.english import DOMAIN_MIN, load_english
 from bot.search.intent import META_WORDS, Intent, PhraseTable
 from bot.search.playbooks import MIN_COVERAGE, PlaybookScorer
 from bot.search.results import SearchResponse, SearchResult
+from bot.search.section_words import read_all
 from bot.search.semantic import Embedder
 from bot.search.spelling import Speller
 from bot.search.tokens import STOPWORDS, fold, is_stopword, stem, words
@@ -61,7 +61,6 @@ DOMAIN_FULL = 2.0  # a term this over-represented in the playbooks counts fully 
 SPECIFICITY_FLOOR = 0.25
 MAX_ITEMS_PER_RESULT = 2
 PREFERENCE_STEP = 1e-4
-WORDS_PER_CHUNK = 1 << 16  # words held as strings at once while building
 OVERVIEW_PRIOR = 0.05
 # Link lists and credits echo the names used elsewhere in a playbook ("E11 Bio | ...") without
 # explaining them: their text counts this much unless the question asks for them.
@@ -156,40 +155,12 @@ class Index:
         picking the items to quote. Returns (the section documents, the words as written —
         for typo correction —, each term's count in the corpus).
 
-        Words are looked up in C (``map`` over a chain of many sections' words) and the stop
-        words dropped by one mask afterwards: a Python call per word or per item was most of
-        an index build (5 s of 8 at 10,000 playbooks). The words as strings are held a chunk
-        of sections at a time, never all at once (at 10,000 playbooks that was 6 million
-        strings, and a master whose heap grew by that much kept the pages)."""
+        The words are read by :mod:`~bot.search.section_words` (on two cores for a large
+        corpus) and the stop words dropped by one mask afterwards."""
         vocabulary: dict[str, int] = {}  # term -> id
         word_ids = _WordIds(vocabulary)  # every word seen -> its term's id (-1: a stop word)
-        chunks: list[np.ndarray] = []  # the term ids of every segment's words, in order
-        lengths: list[int] = []  # each section's head (title, heading twice), then its items
-        segments: list[list[str]] = []  # the current chunk's, as words
-        held = 0
-
-        def look_up_chunk() -> None:
-            counts = list(map(len, segments))
-            every_word = itertools.chain.from_iterable(segments)
-            chunks.append(np.fromiter(map(word_ids.__getitem__, every_word), np.int32, sum(counts)))
-            lengths.extend(counts)
-            segments.clear()
-
-        items_per_section: list[int] = []
-        for section in self.sections:
-            heading = words(section.heading)
-            segments.append([*words(section.playbook_title), *heading, *heading])
-            held += len(segments[-1])
-            text = section.text
-            for _kind, title, _slug, _line, _links, spans in section.item_rows:
-                segments.append(words(searchable_text(title, text[spans[2] : spans[3]])))
-                held += len(segments[-1])
-            items_per_section.append(len(section.item_rows))
-            if held >= WORDS_PER_CHUNK:
-                look_up_chunk()
-                held = 0
-        look_up_chunk()
-        every = np.concatenate(chunks)
+        read = read_all(self.sections, word_ids)
+        every, lengths, items_per_section = read.ids, read.lengths, read.items
         segment_lengths = np.array(lengths, dtype=np.int64)
         doc_items = _starts(np.array(items_per_section, dtype=np.int64))
         # segment numbers of the heads: a section's head comes after the earlier sections'
@@ -568,13 +539,3 @@ def _starts(lengths: np.ndarray) -> np.ndarray:
     bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=bounds[1:])
     return bounds
-
-
-def searchable_text(title: str | None, text: str) -> str:
-    """An item's words (its title and its text), each once: a bullet's bold lead is both its
-    title and part of its text, a topic's lead line only its title. Together a section's items
-    hold exactly the words of its text (``tests/test_search.py`` checks it on every corpus the
-    tests load)."""
-    if not title or title in text:
-        return text
-    return f"{title} {text}"
