@@ -2,9 +2,10 @@
 
 Reading a file's parser events into sections is Python (~1.4 ms a file), so a first load of
 a large corpus is CPU-bound in one core while the others idle. Files are independent, so the
-misses of a load are parsed in worker processes, in batches (bounded memory: a batch's bytes,
-never the whole corpus's) and in order. Small loads stay in-process: starting workers costs
-more than a few dozen files take (a few hundred when the workers must be spawned).
+misses of a load are parsed in worker processes, in batches (bounded memory: the bytes of the
+batches under way, never the whole corpus's) and in order. Small loads stay in-process:
+starting workers costs more than a few dozen files take (a few hundred when the workers must
+be spawned).
 
 Workers are forked when this process runs no other thread (the command line, gunicorn's
 master at start): nothing is re-imported and no script is re-run. With other threads running
