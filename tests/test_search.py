@@ -268,6 +268,37 @@ def test_a_failing_helper_leaves_its_half_to_be_read_here(
     same_index(Index(evaluation_corpus), one_core)
 
 
+def test_a_build_that_fails_does_not_leave_its_helper_behind(
+    evaluation_corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper writes more than a pipe holds: if this process stopped reading (its own
+    half failed), the helper would block on the pipe for ever."""
+    parent = os.getpid()
+    real_read = section_words.read_words
+    helpers: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        pid = real_fork()
+        if pid:
+            helpers.append(pid)
+        return pid
+
+    def fails_here(sections, numbers):  # type: ignore[no-untyped-def]
+        if os.getpid() == parent:
+            raise MemoryError("the first half broke")
+        return real_read(sections, numbers)
+
+    monkeypatch.setattr(section_words, "HELPER_MIN_SECTIONS", 1)
+    monkeypatch.setattr(section_words.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(section_words.os, "fork", counted_fork)
+    monkeypatch.setattr(section_words, "read_words", fails_here)
+    with pytest.raises(MemoryError):
+        Index(evaluation_corpus)
+    assert len(helpers) == 1
+    assert not Path(f"/proc/{helpers[0]}").exists()  # exited and reaped
+
+
 def test_empty_corpus_answers_no_match(tmp_path: Path) -> None:
     index = Index(load_corpus([tmp_path]))
     response = index.search("pitfalls")

@@ -95,7 +95,11 @@ def read_all(sections: Sequence[Section], numbers: dict[str, int]) -> SectionWor
     ):
         return read_words(sections, numbers)
     helper = _Helper(sections[half:])
-    first = read_words(sections[:half], numbers)
+    try:
+        first = read_words(sections[:half], numbers)
+    except BaseException:
+        helper.abandon()
+        raise
     second = helper.result(numbers)
     if second is None:
         second = read_words(sections[half:], numbers)
@@ -129,6 +133,12 @@ class _Helper:
                 os._exit(code)
         os.close(write_end)
         self._pipe = os.fdopen(read_end, "rb")
+
+    def abandon(self) -> None:
+        """Stop waiting for it: with the pipe closed, its write fails and it exits (it
+        would otherwise block on a full pipe for ever)."""
+        self._pipe.close()
+        os.waitpid(self._pid, 0)
 
     def result(self, numbers: dict[str, int]) -> SectionWords | None:
         """The helper's words, renumbered through ``numbers`` (its distinct words in the
