@@ -226,6 +226,37 @@ def evaluation_corpus() -> Corpus:
     return load_corpus([REPO_ROOT / "bench" / "quality" / "corpus"])
 
 
+def helpers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The word-reading helper forced on any corpus (pytest's own threads ignored): the
+    pids of the helpers forked."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(section_words, "HELPER_MIN_SECTIONS", 1)
+    monkeypatch.setattr(section_words.os, "fork", counted_fork)
+    monkeypatch.setattr(section_words.threading, "active_count", lambda: 1)
+    return forked
+
+
+def break_reading(monkeypatch: pytest.MonkeyPatch, in_helper: bool, error: Exception) -> None:
+    """``read_words`` raises ``error`` in the helper, or in this process."""
+    parent = os.getpid()
+    real_read = section_words.read_words
+
+    def breaking(sections, numbers):  # type: ignore[no-untyped-def]
+        if (os.getpid() != parent) == in_helper:
+            raise error
+        return real_read(sections, numbers)
+
+    monkeypatch.setattr(section_words, "read_words", breaking)
+
+
 def test_words_read_on_two_cores_make_the_same_index(
     evaluation_corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,20 +264,9 @@ def test_words_read_on_two_cores_make_the_same_index(
     itself: renumbered here, its terms come in the corpus's order, and the index is the one
     read on one core (here forced on the 78-section evaluation corpus)."""
     one_core = Index(evaluation_corpus)
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counted_fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(section_words, "HELPER_MIN_SECTIONS", 1)
-    monkeypatch.setattr(section_words.os, "fork", counted_fork)
-    monkeypatch.setattr(section_words.threading, "active_count", lambda: 1)  # pytest's threads
+    forked = helpers(monkeypatch)
     two_cores = Index(evaluation_corpus)
-    assert len(forks) == 1
+    assert len(forked) == 1
     same_index(two_cores, one_core)
 
 
@@ -254,17 +274,8 @@ def test_a_failing_helper_leaves_its_half_to_be_read_here(
     evaluation_corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     one_core = Index(evaluation_corpus)
-    parent = os.getpid()
-    real_read = section_words.read_words
-
-    def fails_in_the_helper(sections, numbers):  # type: ignore[no-untyped-def]
-        if os.getpid() != parent:
-            raise RuntimeError("helper broke")
-        return real_read(sections, numbers)
-
-    monkeypatch.setattr(section_words, "HELPER_MIN_SECTIONS", 1)
-    monkeypatch.setattr(section_words.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(section_words, "read_words", fails_in_the_helper)
+    helpers(monkeypatch)
+    break_reading(monkeypatch, in_helper=True, error=RuntimeError("helper broke"))
     same_index(Index(evaluation_corpus), one_core)
 
 
@@ -273,30 +284,12 @@ def test_a_build_that_fails_does_not_leave_its_helper_behind(
 ) -> None:
     """The helper writes more than a pipe holds: if this process stopped reading (its own
     half failed), the helper would block on the pipe for ever."""
-    parent = os.getpid()
-    real_read = section_words.read_words
-    helpers: list[int] = []
-    real_fork = os.fork
-
-    def counted_fork() -> int:
-        pid = real_fork()
-        if pid:
-            helpers.append(pid)
-        return pid
-
-    def fails_here(sections, numbers):  # type: ignore[no-untyped-def]
-        if os.getpid() == parent:
-            raise MemoryError("the first half broke")
-        return real_read(sections, numbers)
-
-    monkeypatch.setattr(section_words, "HELPER_MIN_SECTIONS", 1)
-    monkeypatch.setattr(section_words.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(section_words.os, "fork", counted_fork)
-    monkeypatch.setattr(section_words, "read_words", fails_here)
+    forked = helpers(monkeypatch)
+    break_reading(monkeypatch, in_helper=False, error=MemoryError("the first half broke"))
     with pytest.raises(MemoryError):
         Index(evaluation_corpus)
-    assert len(helpers) == 1
-    assert not Path(f"/proc/{helpers[0]}").exists()  # exited and reaped
+    assert len(forked) == 1
+    assert not Path(f"/proc/{forked[0]}").exists()  # exited and reaped
 
 
 def test_empty_corpus_answers_no_match(tmp_path: Path) -> None:
