@@ -12,6 +12,7 @@ import pickle
 import re
 import subprocess
 import sys
+import threading
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -240,7 +241,7 @@ def helpers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(section_words, "HELPER_MIN_SECTIONS", 1)
     monkeypatch.setattr(section_words.os, "fork", counted_fork)
-    monkeypatch.setattr(section_words.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     return forked
 
 

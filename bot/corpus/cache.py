@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.corpus.model import Playbook, Problem
+from bot.corpus.parallel import may_fork
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class CacheWriter:
         jobs, self._pending, self._hold = list(self._pending.values()), {}, False
         if not jobs:
             return None
-        if not hasattr(os, "fork") or threading.active_count() > 1:
+        if not may_fork():
             _run_each(jobs)
             return None
         # Forked twice: the child forks the writer and exits at once, and is reaped here, so

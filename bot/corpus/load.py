@@ -184,7 +184,7 @@ def load_corpus(
 
 class CorpusLoad:
     """:func:`load_corpus` in two steps, for a caller with other work to do meanwhile:
-    creating it lists the files and hands the first batch the cache lacks to the parse
+    creating it lists the files and hands the first batches the cache lacks to the parse
     workers; :meth:`corpus` parses the rest and puts the corpus together. `serve` imports its
     Slack side in between (~0.4 s of one core, while the workers parse on the others). Use
     as a context manager (or :meth:`close`) so the workers stop even if :meth:`corpus` is

@@ -58,11 +58,14 @@ def worker_count(
     return max(1, min(cores or 1, MAX_WORKERS, files // per_worker))
 
 
+def may_fork() -> bool:
+    """Whether this process may fork a copy of itself: the platform can, and no other thread
+    runs (a fork copies their locks mid-use, and the child could wait on one for ever)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 def _start_method() -> multiprocessing.context.BaseContext:
-    alone = threading.active_count() == 1
-    if alone and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    return multiprocessing.get_context("fork" if may_fork() else "spawn")
 
 
 class ParallelParser:

@@ -20,13 +20,13 @@ import itertools
 import logging
 import os
 import pickle
-import threading
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from bot.corpus import Section
+from bot.corpus.parallel import may_fork
 from bot.search.tokens import words
 
 log = logging.getLogger(__name__)
@@ -88,11 +88,7 @@ def read_all(sections: Sequence[Section], numbers: dict[str, int]) -> SectionWor
     """:func:`read_words` of every section, the second half read by a forked helper when
     the corpus is large enough and this process runs no other thread."""
     half = len(sections) // 2
-    if (
-        len(sections) < HELPER_MIN_SECTIONS
-        or not hasattr(os, "fork")
-        or threading.active_count() > 1
-    ):
+    if len(sections) < HELPER_MIN_SECTIONS or not may_fork():
         return read_words(sections, numbers)
     helper = _Helper(sections[half:])
     try:
