@@ -59,11 +59,17 @@ SERVE_START = """
 import sys
 from bot.settings import load_settings
 from bot.slack import server
-start = server._IndexStart(load_settings(), None)  # the parse workers take the corpus now
-early = sorted(m for m in ("slack_bolt", "sqlalchemy", "bot.store") if m in sys.modules)
-server._import_serving_side()  # what the master imports while they parse
-index = start.live_index()
-print(early, len(index.corpus.playbooks))
+seen = []
+importing = server._import_serving_side
+
+def noting_what_is_loaded():  # once the index is named and its corpus with the workers
+    seen.append(sorted(m for m in ("slack_bolt", "sqlalchemy", "bot.store") if m in sys.modules))
+    seen.append("bot.search.index_cache" in sys.modules)
+    importing()
+
+server._import_serving_side = noting_what_is_loaded
+index = server._index_importing_meanwhile(load_settings(), None)
+print(seen[0], seen[1], len(index.corpus.playbooks))
 """
 
 
@@ -75,4 +81,4 @@ def test_serve_starts_the_corpus_load_before_importing_its_slack_side(tmp_path: 
         [sys.executable, "-c", SERVE_START], capture_output=True, text=True, env=env
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["[]", "1"]
+    assert done.stdout.split() == ["[]", "True", "1"]

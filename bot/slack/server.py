@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
     from bot.corpus import Corpus
     from bot.gitsync.follow import GitFollower
-    from bot.search.index_cache import IndexBuild
     from bot.search.live import LiveIndex
     from bot.store import Store
 
@@ -150,30 +149,26 @@ def _measured(
 def live_index(settings: Settings, writer: CacheWriter | None = None) -> LiveIndex:
     """The corpus, parsed (through the cache on disk) and indexed; ``writer``: when the
     caches are written (default: at once)."""
-    return _IndexStart(settings, writer).live_index()
+    from bot.search.index_cache import inputs_from
+    from bot.search.live import LiveIndex
+
+    return LiveIndex(**inputs_from(settings, writer))
 
 
-class _IndexStart:
-    """The index of `serve`'s master, in two steps: creating it names the index and, when
-    the cache cannot serve it, hands the first corpus files to the parse workers; while they
-    parse, the master imports what its workers serve with (:func:`_import_serving_side`),
-    then :meth:`live_index` finishes the build."""
+def _index_importing_meanwhile(settings: Settings, writer: CacheWriter) -> LiveIndex:
+    """`serve` master's index: named first and, when the cache cannot serve it, its corpus
+    handed to the parse workers; the master imports what its workers serve with
+    (:func:`_import_serving_side`) while they parse, then finishes the build."""
+    from bot.search.index_cache import IndexBuild, inputs_from
+    from bot.search.live import LiveIndex
 
-    def __init__(self, settings: Settings, writer: CacheWriter | None) -> None:
-        from bot.search.index_cache import IndexBuild, inputs_from
-
-        self._inputs = inputs_from(settings, writer)
-        self._build: IndexBuild | None = IndexBuild(**self._inputs)
-
-    def live_index(self) -> LiveIndex:
-        from bot.search.live import LiveIndex
-
-        build, self._build = self._build, None
-        return LiveIndex(**self._inputs, build=build)
-
-    def close(self) -> None:
-        if self._build is not None:
-            self._build.close()
+    inputs = inputs_from(settings, writer)
+    build = IndexBuild(**inputs)
+    try:
+        _import_serving_side()
+        return LiveIndex(**inputs, build=build)
+    finally:
+        build.close()  # stops the workers of a build that never finished; else nothing
 
 
 def _import_serving_side() -> None:
@@ -258,12 +253,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         _import_serving_side()
         index = follower.index
     else:
-        start = _IndexStart(settings, writer)
-        try:
-            _import_serving_side()
-            index = start.live_index()
-        finally:
-            start.close()
+        index = _index_importing_meanwhile(settings, writer)
     freeze_before_fork()
     writer.write_in_background()
     port = args.port or settings.port
