@@ -121,14 +121,19 @@ class StoreBase:
         to learn whether the row landed: psycopg reports no rowcount for it."""
         return self._dialect_insert(table).on_conflict_do_nothing()
 
-    def _upsert(self, table: Table, values: dict[str, object]):
+    def _upsert(self, table: Table, values: dict[str, object], newest_by: str | None = None):
         """``INSERT … ON CONFLICT (primary key) DO UPDATE``: one atomic statement in which
-        the latest write wins, where an update-then-insert pair could lose a concurrent one."""
+        the latest write wins, where an update-then-insert pair could lose a concurrent one.
+        ``newest_by``: a column that decides instead: the row with its highest value is kept,
+        whichever write comes last."""
         statement = self._dialect_insert(table).values(**values)
         keys = [column.name for column in table.primary_key]
         return statement.on_conflict_do_update(
             index_elements=keys,
             set_={name: statement.excluded[name] for name in values if name not in keys},
+            where=None
+            if newest_by is None
+            else table.c[newest_by] <= statement.excluded[newest_by],
         )
 
     def _dialect_insert(self, table: Table):

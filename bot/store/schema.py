@@ -102,7 +102,7 @@ feedback = Table(
     Column("voter", String(64), primary_key=True),  # a hash of team+user, not the user id
     Column("query", String(200), primary_key=True),
     Column("section_key", String(512), primary_key=True),
-    Column("vote", Integer, nullable=False),  # +1 / -1; a second click replaces the first
+    Column("vote", Integer, nullable=False),  # +1 / -1; the later click (voted_at) wins
     Column("voted_at", DateTime(timezone=True), nullable=False, index=True),
 )
 

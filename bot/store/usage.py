@@ -169,17 +169,27 @@ class UsageMixin(StoreBase):
         self._questions.close()
         super().close()
 
-    def record_feedback(self, voter: str, query: str, section_key: str, vote: int) -> None:
-        """👍 (+1) or 👎 (-1) on an answer; the voter's latest click counts."""
+    def record_feedback(
+        self,
+        voter: str,
+        query: str,
+        section_key: str,
+        vote: int,
+        clicked_at: datetime | None = None,
+    ) -> None:
+        """👍 (+1) or 👎 (-1) on an answer; the voter's latest click counts. ``clicked_at``:
+        when the click happened (default: now). Votes are recorded after Slack's ack, each in
+        a thread of its own, so two quick clicks can be written in either order: the one
+        clicked last is kept, not the one written last."""
         values = {
             "voter": voter,
             "query": normalise_query(query),
             "section_key": section_key,
             "vote": 1 if vote > 0 else -1,
-            "voted_at": utcnow(),
+            "voted_at": clicked_at or utcnow(),
         }
         with self.write() as conn:
-            conn.execute(self._upsert(feedback, values))
+            conn.execute(self._upsert(feedback, values, newest_by="voted_at"))
 
     def usage_since(self, since: datetime) -> tuple[list[tuple], list[tuple]]:
         """(query rows, feedback rows) since a moment, for `hubs-bot stats` (questions this

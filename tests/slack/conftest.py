@@ -210,7 +210,7 @@ class SlackApp:
                     "block_id": "b1",
                     "value": value,
                     "type": "button",
-                    "action_ts": "1.2",
+                    "action_ts": f"{time.time():.6f}",  # when clicked, as Slack sends it
                 }
             ],
             **extra,

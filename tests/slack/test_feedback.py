@@ -11,6 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.settings import Settings
+from bot.slack.listeners.actions import click_time
 from bot.stats import build_report
 from tests.slack.conftest import SlackApp
 
@@ -18,6 +19,42 @@ from tests.slack.conftest import SlackApp
 def vote(app: SlackApp, direction: str, query: str, key: str, user: str = "U0USER1") -> None:
     value = json.dumps({"q": query, "k": key})
     app.action(f"feedback_{direction}", value, user={"id": user})
+
+
+def test_the_vote_clicked_last_counts_whichever_is_written_last(slack_app: SlackApp) -> None:
+    """Votes are written after the ack, each in a thread of its own: two quick clicks can
+    reach the store in either order, and the later click must win (it did not: a flaky
+    failure of the test below showed the earlier one overwriting it)."""
+    key = "regional-innovation-hubs#potential-pitfalls"
+    store = slack_app.store
+    clicked = datetime.now(UTC)
+    day_before = clicked - timedelta(days=1)
+    store.record_feedback("voter", "pitfalls", key, +1, clicked)
+    store.record_feedback("voter", "pitfalls", key, -1, clicked - timedelta(seconds=1))
+    assert store.usage_since(day_before)[1] == [(key, 1, "pitfalls")]
+    store.record_feedback("voter", "pitfalls", key, -1, clicked + timedelta(seconds=1))
+    assert store.usage_since(day_before)[1] == [(key, -1, "pitfalls")]
+
+
+@pytest.mark.parametrize(
+    ("action_ts", "expected"),
+    [
+        ("1700000000.5", None),  # years away from this machine's clock
+        ("not a time", None),
+        (None, None),
+        ("nan", None),
+        ("1e400", None),
+    ],
+)
+def test_a_click_time_slack_could_not_have_sent_is_not_used(
+    action_ts: str | None, expected: None
+) -> None:
+    assert click_time(action_ts) is expected
+
+
+def test_slacks_click_time_is_used(slack_app: SlackApp) -> None:
+    now = datetime.now(UTC)
+    assert abs(click_time(f"{now.timestamp():.6f}") - now) < timedelta(milliseconds=1)  # type: ignore[operator]
 
 
 def test_answers_and_gaps_are_logged_and_votes_counted(slack_app: SlackApp) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -129,12 +130,26 @@ def voter_id(body: dict[str, Any]) -> str:
     return hashlib.sha256(f"{team}:{user}".encode()).hexdigest()[:32]
 
 
+CLICK_CLOCK_SLACK = timedelta(days=1)
+
+
+def click_time(action_ts: object) -> datetime | None:
+    """When Slack says a button was clicked (``action_ts``, epoch seconds as a string), or
+    None when it is missing, malformed or over a day from this machine's clock."""
+    try:
+        clicked = datetime.fromtimestamp(float(str(action_ts)), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    return clicked if abs(clicked - datetime.now(UTC)) <= CLICK_CLOCK_SLACK else None
+
+
 def register_feedback(app: App, deps: Deps) -> None:
     @after_ack(app.action(render.FEEDBACK_PATTERN))
     def feedback(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         question, section_key = render.parse_feedback(action["value"])
         vote = 1 if action["action_id"].endswith("_up") else -1
-        deps.store.record_feedback(voter_id(body), question, section_key, vote)
+        clicked_at = click_time(action.get("action_ts"))
+        deps.store.record_feedback(voter_id(body), question, section_key, vote, clicked_at)
         thanks = (
             "Thanks! Glad it helped."
             if vote > 0
