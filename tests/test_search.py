@@ -7,6 +7,7 @@ that states the promise: it is what the mutation run of the search ranking
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import re
@@ -1037,6 +1038,52 @@ def test_in_a_one_playbook_corpus_the_content_points_at_it(write_playbook: Write
         key("Alpha Grants", KEY),
         key("Alpha Grants", CASE),
     ]
+
+
+def test_the_shipped_english_snapshot_is_the_installed_word_list() -> None:
+    """The package's arrays must be exactly what reading pyspellchecker's list gives: after
+    an upgrade of pyspellchecker this fails until ``python -m bot.search.english`` is run."""
+    from bot.search import english
+
+    source = english._word_list()
+    shipped = english._from_snapshot(english.SNAPSHOT, english._fingerprint(source))
+    assert shipped is not None, "stale snapshot: run python -m bot.search.english"
+    slow = english._from_word_list(source)
+    assert np.array_equal(shipped._keys, slow._keys)
+    assert np.array_equal(shipped._counts, slow._counts)
+    assert shipped._common_count == slow._common_count == int(np.sort(slow._counts)[-20_000])
+    for word in ("lunch", "lottery", "okr", "organised", "zürich"):
+        assert shipped.count(word) == slow.count(word)
+
+
+def test_an_english_snapshot_of_another_list_or_a_broken_one_is_not_used(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another pyspellchecker's list (a different fingerprint), a missing file or a damaged
+    one: the words are read from the installed list instead, with a log line saying why."""
+    from bot.search import english
+
+    source = english._word_list()
+    fingerprint = english._fingerprint(source)
+    other = tmp_path / "other.npz"
+    np.savez(
+        other, keys=np.zeros(1, np.uint64), counts=np.ones(1, np.uint32), source=fingerprint + 1
+    )
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(english.SNAPSHOT.read_bytes()[:1000])
+    with caplog.at_level(logging.INFO, logger="bot.search.english"):
+        assert english._from_snapshot(other, fingerprint) is None
+        assert english._from_snapshot(tmp_path / "missing.npz", fingerprint) is None
+        assert english._from_snapshot(damaged, fingerprint) is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "english word list differs from the snapshot",
+        "english snapshot unreadable",
+        "english snapshot unreadable",
+    ]
+    written = tmp_path / "written.npz"
+    english.write_snapshot(written)
+    assert english._from_snapshot(written, fingerprint) is not None
+    assert english._from_snapshot(written, fingerprint + 1) is None
 
 
 def test_a_cached_index_brings_its_english_word_list(tmp_path: Path) -> None:

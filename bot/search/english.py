@@ -12,7 +12,11 @@ word and not a typo of "launch", or that "office", "open" and "day" say nothing 
 
 The frequencies come from pyspellchecker's English list (160,000 words counted in film and TV
 subtitles, so it is everyday speech, not academic prose), read straight from the file in its
-wheel: the spell checker itself is not used.
+wheel: the spell checker itself is not used. Parsing that JSON and hashing its words takes
+~0.2 s, a fifth of a first start on the seeds, so the package ships the result
+(``english-frequencies.npz``, loaded in milliseconds) together with the size and checksum of
+the list it was made from; an installed list that differs is read the slow way instead.
+Regenerate it after upgrading pyspellchecker: ``python -m bot.search.english``.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from __future__ import annotations
 import gzip
 import importlib.resources
 import json
+import logging
 import re
+import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +43,9 @@ SEEN_LIMIT = 50_000  # words whose count is remembered
 EVIDENCE_DISCOUNT = 0.5
 MIN_EVIDENCE = 0.05  # keeps the logarithm finite for a count at or under the discount
 DOMAIN_MIN = 2.0  # log ratio: a term at least e^2 ≈ 7x more frequent in the corpus
+SNAPSHOT = Path(__file__).with_name("english-frequencies.npz")
+
+log = logging.getLogger(__name__)
 
 
 class EnglishFrequencies:
@@ -47,8 +57,8 @@ class EnglishFrequencies:
         self._keys = keys
         self._counts = counts
         self.total = int(counts.sum())
-        ranked = np.sort(counts)[::-1]
-        self._common_count = int(ranked[min(COMMON_RANK, len(ranked)) - 1]) if len(ranked) else 0
+        rank = min(COMMON_RANK, len(counts))  # the COMMON_RANK-th largest count
+        self._common_count = int(np.partition(counts, len(counts) - rank)[-rank]) if rank else 0
         self._seen: dict[str, int] = {}
 
     @classmethod
@@ -158,12 +168,49 @@ _loaded: EnglishFrequencies | None = None  # this process's one list
 
 
 def load_english() -> EnglishFrequencies:
-    """Read once per process (~0.3 s); every index build and reload shares it."""
+    """Read once per process; every index build and reload shares it."""
     global _loaded
     if _loaded is None:
-        resource = importlib.resources.files("spellchecker") / "resources" / "en.json.gz"
-        _loaded = EnglishFrequencies.from_counts(json.loads(gzip.decompress(resource.read_bytes())))
+        source = _word_list()
+        _loaded = _from_snapshot(SNAPSHOT, _fingerprint(source)) or _from_word_list(source)
     return _loaded
+
+
+def _word_list() -> bytes:
+    """pyspellchecker's list as installed (gzip-compressed JSON, ~1 MB)."""
+    return (importlib.resources.files("spellchecker") / "resources" / "en.json.gz").read_bytes()
+
+
+def _fingerprint(source: bytes) -> np.ndarray:
+    return np.array([len(source), zlib.crc32(source)], dtype=np.int64)
+
+
+def _from_word_list(source: bytes) -> EnglishFrequencies:
+    return EnglishFrequencies.from_counts(json.loads(gzip.decompress(source)))
+
+
+def _from_snapshot(path: Path, fingerprint: np.ndarray) -> EnglishFrequencies | None:
+    """The shipped arrays, if they were made from this very list (else None: a different
+    pyspellchecker is installed, or the file is missing or unreadable)."""
+    try:
+        with np.load(path) as snapshot:
+            if not np.array_equal(snapshot["source"], fingerprint):
+                log.info("english word list differs from the snapshot", extra={"path": str(path)})
+                return None
+            return EnglishFrequencies(snapshot["keys"], snapshot["counts"].astype(np.int64))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        log.warning("english snapshot unreadable", extra={"path": str(path), "error": str(error)})
+        return None
+
+
+def write_snapshot(path: Path = SNAPSHOT) -> None:
+    """Save the installed list's arrays for :func:`load_english` (a maintainer's step after
+    upgrading pyspellchecker; a test fails until it is done)."""
+    source = _word_list()
+    english = _from_word_list(source)
+    counts = english._counts
+    assert counts.max(initial=0) < 2**32  # stored as 32 bits: the list's largest is ~49 million
+    np.savez(path, keys=english._keys, counts=counts.astype(np.uint32), source=_fingerprint(source))
 
 
 def _restored(keys: np.ndarray, counts: np.ndarray) -> EnglishFrequencies:
@@ -173,3 +220,8 @@ def _restored(keys: np.ndarray, counts: np.ndarray) -> EnglishFrequencies:
     if _loaded is None:
         _loaded = EnglishFrequencies(keys, counts)
     return _loaded
+
+
+if __name__ == "__main__":
+    write_snapshot()
+    print(f"wrote {SNAPSHOT}")
