@@ -2,7 +2,7 @@
 1 / 100 / 1,000 / 10,000 synthetic playbooks, cold and warm parse cache.
 
     python bench/bench_scale.py [--sizes 1,100,1000,10000] [--queries 300] [--workers 2]
-                                [--workdir DIR]
+                                [--starts 3] [--workdir DIR]
 
 Per size, in one run:
 
@@ -20,6 +20,10 @@ Per size, in one run:
   (``minimal_bolt_app.py``), spawn to ``/healthz``, measured in the same run; start-up is
   also printed as a ratio to it.
 
+Starts are noisy (a 2-core machine's speed drifts by ±15 % over minutes), so each size runs
+``--starts`` rounds of floor, cold start, warm start back to back; the table prints each
+figure's median with its range, and the ratios are the median of the per-round ratios.
+
 Synthetic corpora are written once per seed under ``--workdir`` and reused.
 """
 
@@ -30,6 +34,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -161,9 +166,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,100,1000,10000")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--starts", type=int, default=3, help="rounds of starts per size")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "hubs-scale")
     args = parser.parse_args()
-    rows = []
     with running_fake_slack() as fake:
         env = {
             **os.environ,
@@ -179,29 +184,39 @@ def main() -> None:
             str(ROOT / "bench" / "minimal_bolt_app.py"),
             *("--port", str(port), "--workers", str(args.workers), "--api-url", fake.base_url),
         ]
-        floor = start_to_healthy(floor_command, env, port, args.workers)
         print(HEADER)
+        floors = []
         for size in map(int, args.sizes.split(",")):
             directory = args.workdir / f"corpus-{size}-{SEED}"
             if not directory.exists():
                 write_corpus(directory, size, SEED)
             with tempfile.TemporaryDirectory(prefix="hubs-scale-") as scratch:
                 row = {"playbooks": size, **in_process(directory, Path(scratch), args.queries)}
-            data_dir = Path(tempfile.mkdtemp(prefix="hubs-scale-data-"))
-            try:
-                serve_env = {**env, "HUBS_CORPUS": str(directory), "HUBS_DATA_DIR": str(data_dir)}
-                command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
-                for cache in ("cold", "warm"):
-                    serve = start_to_healthy(command, serve_env, port, args.workers)
-                    row |= {f"{key}_{cache}": value for key, value in serve.items()}
-            finally:
-                shutil.rmtree(data_dir, ignore_errors=True)
-            rows.append(row)
-            print_row(row, floor)
+            rounds = []
+            for _ in range(args.starts):
+                measured = {"floor": start_to_healthy(floor_command, env, port, args.workers)}
+                data_dir = Path(tempfile.mkdtemp(prefix="hubs-scale-data-"))
+                try:
+                    serve_env = {
+                        **env,
+                        "HUBS_CORPUS": str(directory),
+                        "HUBS_DATA_DIR": str(data_dir),
+                    }
+                    command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+                    for cache in ("cold", "warm"):
+                        measured[cache] = start_to_healthy(command, serve_env, port, args.workers)
+                finally:
+                    shutil.rmtree(data_dir, ignore_errors=True)
+                rounds.append(measured)
+            floors.extend(r["floor"] for r in rounds)
+            print_row(row, rounds)
+    floor_starts = [f["start_s"] for f in floors]
     print(
-        f"\nfloor (minimal Bolt app, {args.workers} workers): start {floor['start_s']:.2f} s, "
-        f"RSS {floor['rss_mb']:.0f} MB, PSS {floor['pss_mb']:.0f} MB. Start ratios are "
-        "hubs-bot / floor. RSS counts shared pages once per process; PSS splits them."
+        f"\nfloor (minimal Bolt app, {args.workers} workers, {len(floors)} starts): start "
+        f"{spread(floor_starts)} s, RSS {statistics.median(f['rss_mb'] for f in floors):.0f} MB, "
+        f"PSS {statistics.median(f['pss_mb'] for f in floors):.0f} MB. Start ratios are "
+        "hubs-bot / floor, round by round. RSS counts shared pages once per process; PSS "
+        "splits them."
     )
 
 
@@ -212,15 +227,28 @@ HEADER = (
 )
 
 
-def print_row(row: dict, floor: dict) -> None:
+def spread(values: list[float]) -> str:
+    """Median (min–max), or the one value."""
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+def print_row(row: dict, rounds: list[dict]) -> None:
+    def median(cache: str, key: str) -> float:
+        return statistics.median(r[cache][key] for r in rounds)
+
+    def ratio(cache: str) -> float:
+        return statistics.median(r[cache]["start_s"] / r["floor"]["start_s"] for r in rounds)
+
     print(
         f"| {row['playbooks']:,} | {row['build_cold_s']:.2f} / {row['build_warm_s']:.2f} "
         f"| {row['p50_ms']:.2f} / {row['p99_ms']:.2f} | {row['no_match_p99_ms']:.2f} "
-        f"| {row['start_s_cold']:.2f} / {row['start_s_warm']:.2f} "
-        f"| {row['start_s_cold'] / floor['start_s']:.1f}× / "
-        f"{row['start_s_warm'] / floor['start_s']:.1f}× "
-        f"| {row['rss_mb_cold']:.0f} / {row['pss_mb_cold']:.0f} "
-        f"| {row['rss_mb_warm']:.0f} / {row['pss_mb_warm']:.0f} |",
+        f"| {spread([r['cold']['start_s'] for r in rounds])} "
+        f"/ {spread([r['warm']['start_s'] for r in rounds])} "
+        f"| {ratio('cold'):.2f}× / {ratio('warm'):.2f}× "
+        f"| {median('cold', 'rss_mb'):.0f} / {median('cold', 'pss_mb'):.0f} "
+        f"| {median('warm', 'rss_mb'):.0f} / {median('warm', 'pss_mb'):.0f} |",
         flush=True,
     )
 
