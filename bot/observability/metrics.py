@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -74,11 +74,16 @@ def request_kind(body: bytes, content_type: str) -> str:
             if data.get("type") == "event_callback":
                 return "event:" + str((data.get("event") or {}).get("type", "unknown"))
             return str(data.get("type") or "unknown")
-        form = parse_qs(body.decode("utf-8", "replace"))
-        if "command" in form:
+        # the field names, not every value decoded (a slash command has a dozen fields)
+        fields: dict[bytes, bytes] = {}
+        for field in body.split(b"&"):
+            name, _, value = field.partition(b"=")
+            fields.setdefault(name, value)
+        if b"command" in fields:
             return "slash"
-        if "payload" in form:
-            return str(json.loads(form["payload"][0]).get("type") or "unknown")
+        if b"payload" in fields:
+            payload = unquote_plus(fields[b"payload"].decode("utf-8", "replace"))
+            return str(json.loads(payload).get("type") or "unknown")
     except (ValueError, AttributeError):
         pass
     return "unknown"

@@ -6,11 +6,16 @@ import json
 import time
 import urllib.parse
 from pathlib import Path
+from urllib.parse import parse_qs, quote_plus, urlencode
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slack_bolt import App
 from sqlalchemy import create_engine
 
 from bot.corpus import Corpus
+from bot.observability import metrics
 from bot.slack.server import build_wsgi, store_is_healthy
 from bot.store import Store
 from tests.slack.conftest import SECRET, SlackApp, sign
@@ -37,6 +42,7 @@ BUTTON = {
 }
 BODY = urllib.parse.urlencode({"payload": json.dumps(BUTTON)})
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 def test_forged_signature_is_401_and_calls_nothing(slack_app: SlackApp) -> None:
@@ -101,6 +107,43 @@ def test_metrics_count_requests_by_kind_without_user_text(slack_app: SlackApp) -
     assert 'hubs_request_seconds_bucket{kind="slash",le="0.05"}' in reply.body
     assert 'hubs_questions_total{matched="no",source="slash"}' in reply.body
     assert "zebra" not in reply.body
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "kind"),
+    [
+        (b"token=x&team_id=T1&command=%2Fhubs&text=pitfalls", FORM, "slash"),
+        (
+            b"payload=" + quote_plus(json.dumps({"type": "block_actions"})).encode(),
+            FORM,
+            "block_actions",
+        ),
+        (b"payload=%7B%22type%22%3A%22message_action%22%7D&token=x", FORM, "message_action"),
+        (b'{"type":"event_callback","event":{"type":"app_mention"}}', JSON, "event:app_mention"),
+        (b'{"type":"url_verification"}', JSON, "url_verification"),
+        (b"payload=%7Bnot+json", FORM, "unknown"),
+        (b"text=command%3Dx", FORM, "unknown"),  # "command=" inside a value is no command
+        (b"", FORM, "unknown"),
+        (b"\xff\xfe", JSON, "unknown"),
+    ],
+)
+def test_request_kind_reads_field_names_not_values(
+    body: bytes, content_type: str, kind: str
+) -> None:
+    assert metrics.request_kind(body, content_type) == kind
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=12), st.text(max_size=30), max_size=6))
+def test_request_kind_of_any_form_agrees_with_a_full_parse(form: dict[str, str]) -> None:
+    """Whatever a form holds, the quick scan of field names finds a command exactly when a
+    full parse would (and never raises)."""
+    body = urlencode(form).encode()
+    kind = metrics.request_kind(body, FORM)
+    if "command" in parse_qs(body.decode()):
+        assert kind == "slash"
+    elif "payload" not in parse_qs(body.decode()):
+        assert kind == "unknown"
 
 
 def test_metrics_list_every_known_series_from_the_start(slack_app: SlackApp) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.observability import metrics
 
@@ -23,9 +24,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def register(app: App) -> None:
-    @app.middleware
-    def app_rate_limited(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+class AppRateLimited(Middleware):
+    """Acknowledges ``app_rate_limited`` (a :class:`Middleware` subclass: no per-request
+    argument injection, as a function middleware would cost)."""
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        body = req.body
         if body.get("type") != "app_rate_limited":
             return next()
         minute = body.get("minute_rate_limited")
@@ -40,3 +46,7 @@ def register(app: App) -> None:
             extra={"team": body.get("team_id"), "minute": when},
         )
         return BoltResponse(status=200, body="")
+
+
+def register(app: App) -> None:
+    app.use(AppRateLimited())

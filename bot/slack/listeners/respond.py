@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.respond import Respond
+from slack_bolt.middleware import Middleware
 from slack_sdk.webhook import WebhookResponse
 
 from bot.observability import metrics
@@ -24,7 +25,7 @@ from bot.slack_api.client import DEFAULT_TIMEOUT_S, retry_handlers
 from bot.slack_api.pool import PooledWebhookClient, pooled
 
 if TYPE_CHECKING:
-    from slack_bolt import App, BoltContext, BoltResponse
+    from slack_bolt import App, BoltRequest, BoltResponse
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,17 @@ class CheckedRespond(Respond):
         return response
 
 
-def register(app: App) -> None:
-    @app.middleware
-    def pooled_and_checked(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
-        """Bolt builds a plain WebClient for every request (with the request's token): send
-        its calls through the process's keep-alive pool too; and give ``respond`` the retry
-        policy. (One middleware, not two: each costs Bolt an argument-injection per request.)"""
+class PooledAndChecked(Middleware):
+    """Bolt builds a plain WebClient for every request (with the request's token): send its
+    calls through the process's keep-alive pool too; and give ``respond`` the retry policy.
+    A :class:`Middleware` subclass, not an ``@app.middleware`` function: Bolt builds every
+    injectable argument for a function middleware on each request (~30 µs of a ~1.3 ms
+    command)."""
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        context = req.context
         if context.get("client") is not None:
             context["client"] = pooled(context.client)
         if context.response_url:
@@ -69,3 +75,7 @@ def register(app: App) -> None:
                 ssl=getattr(bolts, "ssl", None),
             )
         return next()
+
+
+def register(app: App) -> None:
+    app.use(PooledAndChecked())
