@@ -61,10 +61,9 @@ def load_questions(root: Path = QUALITY) -> list[Question]:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         for n, row in enumerate(rows):
-            if path.stem == OFF_TOPIC:
-                questions.append(
-                    Question(row["question"], None, OFF_TOPIC, "dev" if n % 2 == 0 else "held-out")
-                )
+            if path.stem == OFF_TOPIC:  # alternating, unless the row names its split
+                split_of_row = row.get("split") or ("dev" if n % 2 == 0 else "held-out")
+                questions.append(Question(row["question"], None, OFF_TOPIC, split_of_row))
             else:
                 key = f"{path.stem}#{slugify(row['section'])}"
                 questions.append(
