@@ -11,8 +11,10 @@ import pytest
 from bot.cli import main
 from bot.corpus import Corpus, load_corpus
 from bot.search import Index
+from bot.search.intent import PhraseTable, inflection_bases
 from bot.search.misses import MissExplainer
 from bot.search.names import short_forms
+from bot.search.tokens import terms
 from bot.settings import ConfigError, load_settings
 from bot.store import Store
 from tests.conftest import REPO_ROOT, WritePlaybook, best
@@ -232,3 +234,53 @@ def test_the_thread_supplies_the_topic_and_the_question_the_section(index: Index
     assert index.search("what went wrong?", context=about).results[0].section.key == (
         "grant-lotteries#potential-pitfalls"
     )
+
+
+def test_a_number_the_playbooks_lack_counts_neither_for_nor_against(index: Index) -> None:
+    """ "2x" is no word of any playbook: it used to weigh against every section's coverage as
+    heavily as the rarest word, so a clear patent-buyout question got no answer."""
+    with_number = (
+        "what could go wrong if we put out a standing offer to buy every new patent at 2x?"
+    )
+    without = "what could go wrong if we put out a standing offer to buy every new patent?"
+    assert first(index, with_number) == first(index, without) == "patent-buyouts#potential-pitfalls"
+
+
+@pytest.mark.parametrize("question", ["is it 12 or 16", "is it 1980 or 1990"])
+def test_numbers_alone_are_no_reason_to_answer(index: Index, question: str) -> None:
+    """The playbooks use these numbers and the English list has none, so by frequency they
+    looked like the playbooks' own words."""
+    assert index.search(question).results == ()
+
+
+def test_contractions_without_apostrophes_are_stop_words() -> None:
+    assert terms("whats the deal, dont they backfire? isnt it bound to fail") == terms(
+        "what's the deal, don't they backfire? isn't it bound to fail"
+    )
+
+
+def test_a_cue_in_another_inflection_asks_for_its_section(index: Index) -> None:
+    assert {"flop", "fail", "struggle", "worry"} <= {
+        base
+        for word in ("flopping", "failing", "struggling", "worried")
+        for base in inflection_bases(word)
+    }
+    assert first(index, "science parks flopping") == "science-parks#potential-pitfalls"
+    table = PhraseTable.for_headings(["Further readings"])
+    assert table.match(["sources"]).strength  # an alias as it is listed
+    assert not table.match(["sourcing"]).strength  # but no alias inside a longer word
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        (
+            "is a focused research org the right structure for us?",
+            "focused-research-organizations#when-to-use",
+        ),
+        ("is there anything written on grant lotteries", "grant-lotteries#further-readings"),
+        ("whats a grant lottery", "grant-lotteries#key-things-to-know"),
+    ],
+)
+def test_more_ways_of_asking(index: Index, question: str, key: str) -> None:
+    assert first(index, question) == key

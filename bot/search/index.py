@@ -236,19 +236,29 @@ class Index:
             if (i not in intent.used or stem(w) in name_stems)
             and not is_stopword(w)
             and w not in ignored
+            and not self._unknown_number(w)
         }
-        topic_words.update({stem(w): w for w in background if stem(w) not in topic_words})
+        topic_words.update(
+            {
+                stem(w): w
+                for w in background
+                if stem(w) not in topic_words and not self._unknown_number(w)
+            }
+        )
         topic = [t for t in topic_words if t not in name_stems]
         everyday = {t for t in topic if self._english.is_everyday(topic_words[t])}
 
         # About the playbooks at all: a word they use far more often than everyday English
         # does ("office", "review" and "day" occur in some playbook, but are no reason to
         # answer), or one they lack that is no everyday word either ("okr": coverage decides).
-        # Everyday words they lack ("lunch") stay, and count against coverage.
+        # Everyday words they lack ("lunch") stay, and count against coverage. A number is
+        # never such a reason: the English list has no numbers, so every one the playbooks
+        # use looks specific to them ("is parental leave 12 or 16 weeks").
         specific = [
             t
             for t in topic
-            if (
+            if not _has_digit(topic_words[t])
+            and (
                 self._domain[t] >= DOMAIN_MIN
                 if t in self._idf
                 else not self._english.is_word(topic_words[t])
@@ -381,6 +391,11 @@ class Index:
             if semantic is not None:
                 parts.append(np.flatnonzero(semantic >= SEMANTIC_STRONG))
         return bm25.union(parts, self._n_docs)
+
+    def _unknown_number(self, word: str) -> bool:
+        """A number or measure no playbook uses ("2x", "16"): neither the question's topic nor
+        a word the playbooks lack (it would count against every section's coverage)."""
+        return _has_digit(word) and stem(word) not in self._idf
 
     def _most_beside(self, candidates: Sequence[str], others: Sequence[str]) -> str:
         """Of equally close typo corrections, the one most sections hold together with the
@@ -532,6 +547,10 @@ def best_first(score: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
         keep = values >= kth
         candidates, values = candidates[keep], values[keep]
     return candidates[np.lexsort((candidates, -values))][:k]
+
+
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
 
 
 def _starts(lengths: np.ndarray) -> np.ndarray:

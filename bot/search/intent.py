@@ -68,6 +68,8 @@ DEFAULT_CUES: Mapping[str, Sequence[str]] = {
         *("when does", "when should", "when is it", "when would", "in what situations"),
         *("which situations", "what situations", "instead of", "rather than"),
         *("appropriate", "suitable", "when to", "why would", "why bother", "when"),
+        *("good candidate", "candidate for", "right structure", "right model", "right choice"),
+        *("right approach", "right fit", "would it work", "will it work", "could it work"),
     ),
     "Key things to know": (
         *("how does", "how do", "how it works", "what is", "what are", "what exactly"),
@@ -85,6 +87,8 @@ DEFAULT_CUES: Mapping[str, Sequence[str]] = {
     "Further readings": (
         *("papers", "paper", "articles", "books", "book", "read more", "learn more"),
         *("where can i read", "citations", "literature", "good reads", "links"),
+        *("anything written", "written about", "written on", "is there a paper", "report"),
+        *("reports", "overview report", "study on", "studies on"),
     ),
     "Contributors": (
         *("who put together", "put together", "who is behind", "who s behind", "behind this"),
@@ -120,6 +124,22 @@ def light(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def inflection_bases(word: str) -> list[str]:
+    """What an -ing or -ed form may be inflected from: ``flopping`` → ``flop``, ``failing`` →
+    ``fail``, ``struggling`` → ``struggle``, ``worried`` → ``worry`` (candidates, not one
+    answer: the cue table says which exists)."""
+    bases: list[str] = []
+    for suffix in ("ing", "ed"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            base = word[: -len(suffix)]
+            bases.extend((base, base + "e"))
+            if base[-1] == base[-2]:  # a doubled consonant: "flopp"
+                bases.append(base[:-1])
+            if base.endswith("i"):  # "worri"
+                bases.append(base[:-1] + "y")
+    return bases
 
 
 def _key(words_: Sequence[str]) -> str:
@@ -216,6 +236,16 @@ class PhraseTable:
         """The corpus's headings with the built-in tables plus these additions."""
         return cls(headings, _merged(DEFAULT_ALIASES, aliases), _merged(DEFAULT_CUES, cues))
 
+    def _inflected_cue(self, word: str) -> Phrase | None:
+        """A one-word cue in another inflection ("flopping", "failing", "struggling"). Cues
+        only: a heading or alias found in a longer word would name a section the question
+        does not ask for ("sourcing" is no *Further readings*)."""
+        for base in inflection_bases(word):
+            found = self.by_key.get(light(base))
+            if found is not None and not found.standalone:
+                return found
+        return None
+
     def match(self, query_words: Sequence[str]) -> Intent:
         """Longest spans first; a word belongs to at most one phrase. When cues for several
         kinds of section appear, the earlier one counts more ("how does it work in practice"
@@ -231,6 +261,8 @@ class PhraseTable:
                     continue
                 span = " ".join(query_words[start : start + n])
                 found = self.by_key.get(" ".join(keys[start : start + n]))
+                if found is None and n == 1:
+                    found = self._inflected_cue(query_words[start])
                 strength = found.strength if found else 0.0
                 if found is None and len(span) >= 5 and not all(map(is_stopword, span.split())):
                     match = process.extractOne(

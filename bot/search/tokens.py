@@ -31,7 +31,18 @@ def _bm25s_stopwords() -> tuple[str, ...]:
 
 # Words that carry no meaning in a question to a bot; on top of the usual English list.
 EXTRA_STOPWORDS = frozenset({"tell", "show", "please", "give", "find", "anything", "something"})
-STOPWORDS = frozenset(_bm25s_stopwords()) | EXTRA_STOPWORDS
+# Contractions typed without the apostrophe, as chat often is ("whats", "dont"): with it, the
+# list already drops both halves ("don", "t"); without it, each was a rare word the playbooks
+# lack and counted against every section's coverage.
+CONTRACTIONS = frozenset(
+    {
+        *("whats", "hows", "whos", "wheres", "whens", "thats", "theres", "heres", "im"),
+        *("ive", "youre", "youve", "theyre", "theyve", "weve", "dont", "doesnt", "didnt"),
+        *("isnt", "arent", "wasnt", "werent", "cant", "couldnt", "wont", "wouldnt"),
+        *("shouldnt", "hasnt", "havent", "hadnt", "gonna", "wanna"),
+    }
+)
+STOPWORDS = frozenset(_bm25s_stopwords()) | EXTRA_STOPWORDS | CONTRACTIONS
 
 _WORD = re.compile(r"[^\W_]+")
 # the same on ASCII text, without the Unicode category lookups: twice as fast, and most
