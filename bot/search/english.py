@@ -8,7 +8,8 @@ word and not a typo of "launch", or that "office", "open" and "day" say nothing 
 * **domain weight** of a corpus term: how over-represented it is in the corpus compared with
   English ("weirdness", the log ratio of the two relative frequencies). "lottery" and "patent"
   score high, "office" and "review" low. A question is only answered when one of its words
-  clears :data:`DOMAIN_MIN` (or it names a playbook or a section).
+  clears ``index.DOMAIN_STRONG``, or clears :data:`DOMAIN_MIN` beside another of its words as
+  in some playbook (or it names a playbook or a section).
 
 The frequencies come from pyspellchecker's English list (160,000 words counted in film and TV
 subtitles, so it is everyday speech, not academic prose), read straight from the file in its
