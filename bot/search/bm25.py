@@ -124,6 +124,14 @@ def postings(model: bm25s.BM25, term: str) -> tuple[np.ndarray, np.ndarray]:
     return matrix["indices"][start:end][held], scores[held]
 
 
+def holding(model: bm25s.BM25, term: str) -> np.ndarray:
+    """The documents holding ``term``, in order: :func:`postings` without the scores."""
+    matrix = model.scores
+    column = model.vocab_dict[term]
+    start, end = int(matrix["indptr"][column]), int(matrix["indptr"][column + 1])
+    return matrix["indices"][start:end][matrix["data"][start:end] > 0]
+
+
 def union(parts: Sequence[np.ndarray], n_docs: int) -> np.ndarray:
     """The sorted document numbers in any of ``parts``: marked in one boolean per document,
     which is faster than sorting the parts' concatenation (np.unique) at any corpus size."""
