@@ -1109,3 +1109,28 @@ def test_a_cached_index_brings_its_english_word_list(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False", "True"]
+
+
+def test_two_words_stand_side_by_side_in_some_section_however_many_hold_both(
+    write_playbook: WritePlaybook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The phrase test behind the off-topic rule: "tax holiday" is a phrase of the playbooks
+    where the two words are neighbours (stop words aside), in that order. It is looked for in
+    the first PHRASE_DOCS sections holding both, so its cost does not grow with the corpus: a
+    phrase used only past them is not seen."""
+    monkeypatch.setattr("bot.search.index.PHRASE_SCAN", 8)
+    monkeypatch.setattr("bot.search.index.PHRASE_DOCS", 4)
+    chatter = {"Key things to know": ["A holiday for the office staff. Tax rules apply."]}
+
+    def corpus(phrase_in: int) -> dict[str, dict[str, list[str]]]:
+        playbooks = {f"Zone {n}": chatter for n in range(7)}
+        playbooks[f"Zone {phrase_in}"] = {"Key things to know": ["A tax holiday of five years."]}
+        return playbooks
+
+    index = build(write_playbook, corpus(phrase_in=0))
+    assert index._adjacent(stem("tax"), stem("holiday"))
+    assert index._adjacent(stem("holiday"), stem("office"))  # "for the": stop words
+    assert not index._adjacent(stem("holiday"), stem("tax"))  # the order counts
+    assert not index._adjacent(stem("office"), stem("holiday"))
+    late = build(write_playbook, corpus(phrase_in=6))
+    assert not late._adjacent(stem("tax"), stem("holiday"))  # past the first four
