@@ -7,7 +7,8 @@ do about it (README, *Feedback and content gaps*):
   the playbook it means;
 * ``unknown words: a, b`` — topic words the playbooks never use: an alias, or content;
 * ``no topic`` — only a way of asking ("when is it?"): nothing to look up;
-* ``words not together`` — every word is in the playbooks, but no playbook holds most of them.
+* ``words not together`` — every word is in the playbooks, but no playbook holds most of them,
+  or they are everyday words the playbooks never use side by side (office chatter).
 
 Needs no search index (no numpy): the corpus's words and the phrase tables suffice.
 """
