@@ -42,6 +42,8 @@ DEPTH = 10  # ranks looked at for MRR
 
 # (question, thread context) -> section keys, best first ([] = no match)
 Ranker = Callable[[str, str], list[str]]
+# the same for a miss: the sections the reply offers instead ("Try one of these")
+Suggester = Callable[[str, str], list[str]]
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,25 @@ def load_questions(root: Path = QUALITY) -> list[Question]:
     return questions
 
 
-def hubs_ranker(corpus: Corpus, semantic: bool = False) -> Ranker:
+def hubs_index(corpus: Corpus, semantic: bool = False) -> Index:
     embedder = None
     if semantic:
         from bot.search.semantic import load_embedder
 
         embedder = load_embedder()
-    index = Index(corpus, embedder=embedder)
+    return Index(corpus, embedder=embedder)
+
+
+def hubs_ranker(corpus: Corpus, semantic: bool = False, index: Index | None = None) -> Ranker:
+    index = index or hubs_index(corpus, semantic)
     return lambda q, context: [
         r.section.key for r in index.search(q, limit=DEPTH, context=context).results
+    ]
+
+
+def hubs_suggester(index: Index) -> Suggester:
+    return lambda q, context: [
+        s.key for s in index.search(q, limit=DEPTH, context=context).suggestions
     ]
 
 
@@ -117,12 +129,17 @@ class Tally:
     top3: int = 0
     reciprocal: float = 0.0
     answered: int = 0  # off-topic questions that got an answer
+    unanswered: int = 0  # on-topic questions that got "no match"...
+    suggested: int = 0  # ...with the right section among the sections offered instead
 
-    def add(self, question: Question, ranked: Sequence[str]) -> None:
+    def add(self, question: Question, ranked: Sequence[str], suggested: Sequence[str] = ()) -> None:
         self.n += 1
         if question.expected is None:
             self.answered += bool(ranked)
             return
+        if not ranked:
+            self.unanswered += 1
+            self.suggested += question.expected in suggested
         if ranked[:1] == [question.expected]:
             self.top1 += 1
         if question.expected in ranked[:3]:
@@ -140,14 +157,17 @@ class Tally:
         )
 
 
-def evaluate(questions: Sequence[Question], ranker: Ranker) -> dict[str, Tally]:
+def evaluate(
+    questions: Sequence[Question], ranker: Ranker, suggester: Suggester | None = None
+) -> dict[str, Tally]:
     """Tallies by kind, plus "all" (on-topic questions) and "off-topic"."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     for question in questions:
         ranked = ranker(question.text, question.context)
-        tallies[question.kind].add(question, ranked)
+        suggested = suggester(question.text, question.context) if suggester and not ranked else []
+        tallies[question.kind].add(question, ranked, suggested)
         if question.expected is not None:
-            tallies["all"].add(question, ranked)
+            tallies["all"].add(question, ranked, suggested)
     return tallies
 
 
@@ -173,6 +193,11 @@ def table(split: str, ours: dict[str, Tally], floor: dict[str, Tally]) -> str:
         f"{100 * off.answered / max(off.n, 1):.1f}% | | | "
         f"{100 * off_floor.answered / max(off_floor.n, 1):.1f}% | | |"
     )
+    every = ours["all"]
+    lines.append(
+        f"\nNo answer for {every.unanswered} of {every.n} questions; for {every.suggested} of them "
+        "the right section was among the three the reply offers instead."
+    )
     return "\n".join(lines)
 
 
@@ -188,11 +213,13 @@ def main() -> None:
     if corpus.errors:
         raise SystemExit("\n".join(map(str, corpus.errors)))
     questions = load_questions()
-    ours, floor = hubs_ranker(corpus, args.semantic), bm25_ranker(corpus)
+    index = hubs_index(corpus, args.semantic)
+    ours, floor = hubs_ranker(corpus, index=index), bm25_ranker(corpus)
+    suggester = hubs_suggester(index)
     print(f"{len(corpus.playbooks)} playbooks, {len(corpus.sections)} sections\n")
     for split in ("dev",) if args.dev else ("dev", "held-out"):
         chosen = [q for q in questions if q.split == split]
-        print(table(split, evaluate(chosen, ours), evaluate(chosen, floor)), end="\n\n")
+        print(table(split, evaluate(chosen, ours, suggester), evaluate(chosen, floor)), end="\n\n")
     if args.misses:
         for question in questions:
             if question.split != "dev":

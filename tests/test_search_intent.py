@@ -193,6 +193,16 @@ def test_no_match_suggestions_are_the_sections_nearest_the_words(index: Index) -
     assert len(daguerreotype.suggestions) == 3
 
 
+def test_no_match_suggestions_weigh_the_kind_asked_for_and_the_playbook(index: Index) -> None:
+    """ "raffle" is no word of the playbooks, so this gets no answer; the sections offered
+    instead are weighed as an answer is: the playbook its words point at, and the kind of
+    section its cue asks for ("what could go wrong")."""
+    response = index.search("what could go wrong if we pitch a grant raffle to our board?")
+    assert response.no_match
+    assert response.suggestions[0].key == "grant-lotteries#potential-pitfalls"
+    assert {s.heading for s in response.suggestions} == {"Potential pitfalls"}
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -289,8 +289,16 @@ class Index:
         asks_only_a_section = intent.standalone and bool(intent.strength) and not topic
         if not specific and not named and not asks_only_a_section:
             if any(t not in self._playbooks.general for t in topic):  # off topic: the nearest
+                weights = self._coverage_weights(topic, everyday)
+                found = bm25.match(self._bm25, topic, weights, self._idf)
+                playbook, _ = self._playbooks.scores(topic, named, weights)
                 return SearchResponse(
-                    query, (), corrections_t, self._suggestions(query), None, notice
+                    query,
+                    (),
+                    corrections_t,
+                    self._suggestions(found, intent, playbook),
+                    None,
+                    notice,
                 )
             return SearchResponse(
                 query,
@@ -306,7 +314,12 @@ class Index:
         if semantic is not None and topic and not named:
             if float(semantic.max()) < SEMANTIC_FLOOR:  # like nothing in the playbooks
                 return SearchResponse(
-                    query, (), corrections_t, self._suggestions(query, found), None, notice
+                    query,
+                    (),
+                    corrections_t,
+                    self._suggestions(found, intent, playbook),
+                    None,
+                    notice,
                 )
             strong = semantic >= SEMANTIC_STRONG
             eligible_playbooks = eligible_playbooks.copy()
@@ -383,7 +396,7 @@ class Index:
         only = self.corpus.playbooks[next(iter(named))] if len(named) == 1 else None
         if not results:
             return SearchResponse(
-                query, (), corrections_t, self._suggestions(query, found), only, notice
+                query, (), corrections_t, self._suggestions(found, intent, playbook), only, notice
             )
         return SearchResponse(
             query, tuple(results), corrections_t, (), only, notice, partial=partial
@@ -555,15 +568,24 @@ class Index:
             value[found] += weight * (1 + np.log(counts[found]))
         return value
 
-    def _suggestions(self, query: str, found: bm25.Match | None = None) -> tuple[Section, ...]:
+    def _suggestions(
+        self, found: bm25.Match, intent: Intent, playbook: np.ndarray | None = None
+    ) -> tuple[Section, ...]:
         """Up to three sections to offer after a miss, nearest first: those holding the most
-        of the question's words (below the bar to answer, but the nearest there are), then
-        the corpus-wide defaults. (A fuzzy pass over every playbook title used to come in
-        between: 3 ms at 1,000 playbooks, 30 at 10,000, for what the typo-corrected words
-        already find through the titles each section's document holds.)"""
+        of the question's words, weighed as an answer would be with the kind of section
+        asked for (below the bar to answer, but the nearest there are), then the corpus-wide
+        defaults. (A fuzzy pass over every playbook title used to come in between: 3 ms at
+        1,000 playbooks, 30 at 10,000, for what the typo-corrected words already find
+        through the titles each section's document holds.)"""
         picks: list[Section] = []
-        if found is not None:
-            nearest = best_first(found.relevance, np.flatnonzero(found.relevance), 3)
+        if len(found.docs):
+            nearness = W_TEXT * found.relevance
+            if playbook is not None:
+                nearness = nearness + W_PLAYBOOK * playbook[self._doc_playbook[found.docs]]
+            if intent.strength:
+                heads = self._head_strength(intent)[self._doc_heading[found.docs]]
+                nearness = nearness + W_INTENT * heads
+            nearest = best_first(nearness, np.flatnonzero(found.relevance), 3)
             picks.extend(self.sections[int(found.docs[d])] for d in nearest)
         for section in self._defaults:
             if len(picks) == 3:
