@@ -985,7 +985,8 @@ def test_acronyms_are_the_initials_of_two_or_more_words_with_plurals() -> None:
         *("sbi", "sbis", "bir", "birs"),  # three
         *("sbir", "sbirs"),  # all four
     }
-    assert short_forms("Human Innovation") == {"hi"}  # "his" is a stop word
+    assert short_forms("Human Capital") == {"hc", "hcs"}
+    assert short_forms("Human Innovation") == set()  # "hi" (a greeting) and "his": stop words
     assert short_forms("Laboratories") == set()
 
 

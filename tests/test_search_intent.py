@@ -318,3 +318,17 @@ def test_a_cue_in_another_inflection_asks_for_its_section(index: Index) -> None:
 )
 def test_more_ways_of_asking(index: Index, question: str, key: str) -> None:
     assert first(index, question) == key
+
+
+def test_a_mistyped_stop_word_is_a_stop_word(index: Index) -> None:
+    """ "somthing" and "waht" are no words of the playbooks nor of English: as unknown words
+    they weighed against every section as heavily as the rarest word."""
+    response = index.search("waht went wrong w/ hsarpa? ppl keep mentioning somthing")
+    assert ("waht", "what") in response.corrections
+    assert ("somthing", "something") in response.corrections
+    assert response.results[0].section.key == "arpa-program-managers#potential-pitfalls"
+    assert index.search("hsarpa").corrections == ()  # a word one edit from none: as typed
+
+
+def test_chat_filler_is_no_topic() -> None:
+    assert terms("hey pls tell me abt lotteries tbh, ppl w/ u") == terms("tell me abt lotteries")

@@ -15,8 +15,9 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
-from bot.search.tokens import is_stopword, stem
+from bot.search.tokens import STOPWORDS, is_stopword, stem
 
 Prefer = Callable[[Sequence[str], Sequence[str]], str]
 
@@ -24,6 +25,9 @@ TYPO_MIN_LENGTH = 3
 TYPO_MAX_LENGTH = 30
 TYPO_CUTOFF = 80.0
 CACHE_LIMIT = 100_000
+# An unknown word one edit (a transposition included) from one of these is that stop word
+# mistyped; shorter stop words are too close to real words ("tho", "ot").
+STOPWORD_TYPO_TARGETS = tuple(sorted(w for w in STOPWORDS if len(w) >= 4))
 
 
 class Speller:
@@ -108,12 +112,18 @@ class Speller:
             return ()
         if word in self._correction_cache:
             return self._correction_cache[word]
-        candidates = self._candidates(len(word), word[0], word[-1])
-        found = process.extract(
-            word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None
+        stop = process.extractOne(
+            word, STOPWORD_TYPO_TARGETS, scorer=DamerauLevenshtein.distance, score_cutoff=1
         )
-        best = max((score for _, score, _ in found), default=None)
-        fixed = tuple(w for w, score, _ in found if score == best)  # candidates' order
+        if stop is not None:  # "somthing", "waht", "thier": a stop word mistyped, no topic
+            fixed: tuple[str, ...] = (stop[0],)
+        else:
+            candidates = self._candidates(len(word), word[0], word[-1])
+            found = process.extract(
+                word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None
+            )
+            best = max((score for _, score, _ in found), default=None)
+            fixed = tuple(w for w, score, _ in found if score == best)  # candidates' order
         if len(self._correction_cache) < CACHE_LIMIT:
             self._correction_cache[word] = fixed
         return fixed

@@ -42,7 +42,17 @@ CONTRACTIONS = frozenset(
         *("shouldnt", "hasnt", "havent", "hadnt", "gonna", "wanna"),
     }
 )
-STOPWORDS = frozenset(_bm25s_stopwords()) | EXTRA_STOPWORDS | CONTRACTIONS
+# Chat filler: greetings, shorthand and hedges that say nothing about the topic ("hey", "pls",
+# "ppl", "w/" for "with", "u" for "you"); as words the playbooks lack, each counted against
+# every section's coverage.
+CHAT_FILLER = frozenset(
+    {
+        *("hey", "hi", "hello", "pls", "plz", "ppl", "tbh", "imo", "imho", "btw", "fyi"),
+        *("lol", "u", "ur", "w", "thx", "yo", "ok", "okay", "yeah", "yep", "nah", "tho"),
+        *("thru", "kinda", "sorta"),
+    }
+)
+STOPWORDS = frozenset(_bm25s_stopwords()) | EXTRA_STOPWORDS | CONTRACTIONS | CHAT_FILLER
 
 _WORD = re.compile(r"[^\W_]+")
 # the same on ASCII text, without the Unicode category lookups: twice as fast, and most
