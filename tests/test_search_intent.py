@@ -11,6 +11,7 @@ import pytest
 from bot.cli import main
 from bot.corpus import Corpus, load_corpus
 from bot.search import Index
+from bot.search.index import typed_acronyms
 from bot.search.intent import PhraseTable, inflection_bases
 from bot.search.misses import MissExplainer
 from bot.search.names import short_forms
@@ -332,3 +333,13 @@ def test_a_mistyped_stop_word_is_a_stop_word(index: Index) -> None:
 
 def test_chat_filler_is_no_topic() -> None:
     assert terms("hey pls tell me abt lotteries tbh, ppl w/ u") == terms("tell me abt lotteries")
+
+
+def test_an_acronym_typed_in_capitals_is_no_typo(index: Index) -> None:
+    """ "PTO" is one letter from "IPTO" (an office in the ARPA playbook): typed in capitals it
+    is an acronym of its own, and the question is not about ARPA."""
+    response = index.search("How many PTO days roll over into next year?")
+    assert response.corrections == () and response.no_match
+    assert ("pto", "ipto") in index.search("how many pto days roll over").corrections
+    assert typed_acronyms("what's the SLA for QBRs? ask the PMs") == {"sla", "qbrs", "pms"}
+    assert typed_acronyms("WHAT ARE THE PITFALS") == set()  # shouting, not acronyms

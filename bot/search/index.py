@@ -39,6 +39,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -231,7 +232,9 @@ class Index:
             all_words = all_words[:MAX_QUERY_WORDS]
             notice = f"long question: only its first {MAX_QUERY_WORDS} words were used"
 
-        corrected, corrections_t = self._speller.correct(all_words, self._most_beside)
+        corrected, corrections_t = self._speller.correct(
+            all_words, self._most_beside, typed_acronyms(query)
+        )
 
         intent = self._phrases.match(corrected)
         ignored = META_WORDS | self._playbooks.names.ambiguous
@@ -627,6 +630,17 @@ def best_first(score: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
         keep = values >= kth
         candidates, values = candidates[keep], values[keep]
     return candidates[np.lexsort((candidates, -values))][:k]
+
+
+_TYPED_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,7}s?\b")
+
+
+def typed_acronyms(query: str) -> set[str]:
+    """The words typed in capitals ("PTO", "QBRs"), folded as the search sees them; none in a
+    question typed all in capitals."""
+    if query.isupper():
+        return set()
+    return {fold(found) for found in _TYPED_ACRONYM.findall(query)}
 
 
 def _has_digit(word: str) -> bool:

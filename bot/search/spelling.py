@@ -12,7 +12,7 @@ one found beside the other words), else the first in a fixed order.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -59,16 +59,20 @@ class Speller:
         self._correction_cache: dict[str, tuple[str, ...]] = {}
 
     def correct(
-        self, words: Sequence[str], prefer: Prefer | None = None
+        self,
+        words: Sequence[str],
+        prefer: Prefer | None = None,
+        as_typed: Container[str] = (),
     ) -> tuple[list[str], tuple[tuple[str, str], ...]]:
         """(the words as searched, the (typed, corrected) pairs), split words joined first.
         ``prefer(candidates, other words)``: which of several equally close corrections the
-        rest of the question points at."""
+        rest of the question points at; ``as_typed``: words never corrected in this question
+        (acronyms typed in capitals: "PTO" is no typo of "IPTO")."""
         corrections: list[tuple[str, str]] = []
         corrected: list[str] = []
         joined = self._join_split_words(words, corrections)
         for position, word in enumerate(joined):
-            closest = self._correct(word)
+            closest = () if word in as_typed else self._correct(word)
             fixed = closest[0] if closest else None
             if len(closest) > 1 and prefer is not None:
                 fixed = prefer(closest, [w for i, w in enumerate(joined) if i != position])
