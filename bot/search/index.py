@@ -279,14 +279,14 @@ class Index:
                 else not self._english.is_word(topic_words[t])
             )
         ]
-        semantic = self._semantic_scores(corrected)
         if (
             specific
             and not named
             and not any(t not in self._idf or self._domain[t] >= DOMAIN_STRONG for t in specific)
-            and semantic is None  # the semantic extra has its own test (SEMANTIC_FLOOR)
-        ):  # only moderately specific words: they must be used as the playbooks use them
-            specific = self._in_a_phrase(specific, corrected, ignored)
+            and self._vectors is None  # the semantic extra has its own test (SEMANTIC_FLOOR)
+            and not self._uses_a_phrase_of_the_playbooks(corrected, ignored)
+        ):  # only moderately specific words, and not as the playbooks use them
+            specific = []
         # a section's name alone is a question ("pitfalls"); beside words the playbooks are
         # not about ("key things to know before my first day") it is about those words
         asks_only_a_section = intent.standalone and bool(intent.strength) and not topic
@@ -314,6 +314,7 @@ class Index:
         weights = self._coverage_weights(topic, everyday)
         playbook, eligible_playbooks = self._playbooks.scores(topic, named, weights)
         found = bm25.match(self._bm25, topic, weights, self._idf)
+        semantic = self._semantic_scores(corrected)
         if semantic is not None and topic and not named:
             if float(semantic.max()) < SEMANTIC_FLOOR:  # like nothing in the playbooks
                 return SearchResponse(
@@ -427,22 +428,19 @@ class Index:
                 parts.append(np.flatnonzero(semantic >= SEMANTIC_STRONG))
         return bm25.union(parts, self._n_docs)
 
-    def _in_a_phrase(
-        self, specific: list[str], corrected: list[str], ignored: frozenset[str]
-    ) -> list[str]:
-        """The specific terms, when two of the question's words stand side by side as in some
-        playbook ("air force", "tax holiday", "pitch day"): it speaks the playbooks' language.
-        None for "the office is open on the holiday monday", whose words the playbooks use,
-        but never together."""
+    def _uses_a_phrase_of_the_playbooks(
+        self, corrected: list[str], ignored: frozenset[str]
+    ) -> bool:
+        """Whether two of the question's words stand side by side as in some playbook ("air
+        force", "tax holiday", "pitch day"): it speaks the playbooks' language. Not "the
+        office is open on the holiday monday", whose words the playbooks use, but never
+        together."""
         sequence = [stem(w) for w in corrected if not is_stopword(w) and w not in ignored]
-        pairs = itertools.pairwise(sequence)
-        if any(
+        return any(
             a != b and self._adjacent(a, b)
-            for a, b in pairs
+            for a, b in itertools.pairwise(sequence)
             if a in self._vocabulary and b in self._vocabulary
-        ):
-            return specific
-        return []
+        )
 
     def _adjacent(self, first: str, second: str) -> bool:
         """Whether some section has ``first`` right before ``second`` (stop words aside).
@@ -572,7 +570,7 @@ class Index:
         return value
 
     def _suggestions(
-        self, found: bm25.Match, intent: Intent, playbook: np.ndarray | None = None
+        self, found: bm25.Match, intent: Intent, playbook: np.ndarray
     ) -> tuple[Section, ...]:
         """Up to three sections to offer after a miss, nearest first: those holding the most
         of the question's words, weighed as an answer would be with the kind of section
@@ -583,8 +581,7 @@ class Index:
         picks: list[Section] = []
         if len(found.docs):
             nearness = W_TEXT * found.relevance
-            if playbook is not None:
-                nearness = nearness + W_PLAYBOOK * playbook[self._doc_playbook[found.docs]]
+            nearness = nearness + W_PLAYBOOK * playbook[self._doc_playbook[found.docs]]
             if intent.strength:
                 heads = self._head_strength(intent)[self._doc_heading[found.docs]]
                 nearness = nearness + W_INTENT * heads
