@@ -580,8 +580,9 @@ class Index:
         through the titles each section's document holds.)"""
         picks: list[Section] = []
         if len(found.docs):
-            nearness = W_TEXT * found.relevance
-            nearness = nearness + W_PLAYBOOK * playbook[self._doc_playbook[found.docs]]
+            nearness = (
+                W_TEXT * found.relevance + W_PLAYBOOK * playbook[self._doc_playbook[found.docs]]
+            )
             if intent.strength:
                 heads = self._head_strength(intent)[self._doc_heading[found.docs]]
                 nearness = nearness + W_INTENT * heads
