@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import bm25s
 import numpy as np
@@ -40,10 +41,13 @@ OFF_TOPIC = "off-topic"
 KINDS = ("keywords", "question", "typo", "acronym", "decision", "example", "paraphrase")
 DEPTH = 10  # ranks looked at for MRR
 
-# (question, thread context) -> section keys, best first ([] = no match)
-Ranker = Callable[[str, str], list[str]]
-# the same for a miss: the sections the reply offers instead ("Try one of these")
-Suggester = Callable[[str, str], list[str]]
+
+class Ranking(NamedTuple):
+    ranked: list[str]  # section keys, best first ([] = no match)
+    suggested: tuple[str, ...] = ()  # after a miss, those offered instead ("Try one of these")
+
+
+Ranker = Callable[[str, str], Ranking]  # (question, thread context) -> its ranking
 
 
 @dataclass(frozen=True)
@@ -89,17 +93,16 @@ def hubs_index(corpus: Corpus, semantic: bool = False) -> Index:
     return Index(corpus, embedder=embedder)
 
 
-def hubs_ranker(corpus: Corpus, semantic: bool = False, index: Index | None = None) -> Ranker:
-    index = index or hubs_index(corpus, semantic)
-    return lambda q, context: [
-        r.section.key for r in index.search(q, limit=DEPTH, context=context).results
-    ]
+def hubs_ranker(corpus: Corpus, semantic: bool = False) -> Ranker:
+    index = hubs_index(corpus, semantic)
 
+    def rank(question: str, context: str) -> Ranking:
+        response = index.search(question, limit=DEPTH, context=context)
+        return Ranking(
+            [r.section.key for r in response.results], tuple(s.key for s in response.suggestions)
+        )
 
-def hubs_suggester(index: Index) -> Suggester:
-    return lambda q, context: [
-        s.key for s in index.search(q, limit=DEPTH, context=context).suggestions
-    ]
+    return rank
 
 
 def bm25_ranker(corpus: Corpus) -> Ranker:
@@ -111,13 +114,13 @@ def bm25_ranker(corpus: Corpus) -> Ranker:
     model.index(docs, show_progress=False)
     known = {t for doc in docs for t in doc}
 
-    def rank(question: str, context: str) -> list[str]:
+    def rank(question: str, context: str) -> Ranking:
         query = [t for t in terms(f"{context} {question}") if t in known]
         if not query:
-            return []
+            return Ranking([])
         scores = model.get_scores(query)
         order = np.argsort(-scores, kind="stable")[:DEPTH]
-        return [keys[i] for i in order if scores[i] > 0]
+        return Ranking([keys[i] for i in order if scores[i] > 0])
 
     return rank
 
@@ -132,14 +135,15 @@ class Tally:
     unanswered: int = 0  # on-topic questions that got "no match"...
     suggested: int = 0  # ...with the right section among the sections offered instead
 
-    def add(self, question: Question, ranked: Sequence[str], suggested: Sequence[str] = ()) -> None:
+    def add(self, question: Question, ranking: Ranking) -> None:
+        ranked = ranking.ranked
         self.n += 1
         if question.expected is None:
             self.answered += bool(ranked)
             return
         if not ranked:
             self.unanswered += 1
-            self.suggested += question.expected in suggested
+            self.suggested += question.expected in ranking.suggested
         if ranked[:1] == [question.expected]:
             self.top1 += 1
         if question.expected in ranked[:3]:
@@ -157,17 +161,14 @@ class Tally:
         )
 
 
-def evaluate(
-    questions: Sequence[Question], ranker: Ranker, suggester: Suggester | None = None
-) -> dict[str, Tally]:
+def evaluate(questions: Sequence[Question], ranker: Ranker) -> dict[str, Tally]:
     """Tallies by kind, plus "all" (on-topic questions) and "off-topic"."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     for question in questions:
-        ranked = ranker(question.text, question.context)
-        suggested = suggester(question.text, question.context) if suggester and not ranked else []
-        tallies[question.kind].add(question, ranked, suggested)
+        ranking = ranker(question.text, question.context)
+        tallies[question.kind].add(question, ranking)
         if question.expected is not None:
-            tallies["all"].add(question, ranked, suggested)
+            tallies["all"].add(question, ranking)
     return tallies
 
 
@@ -213,18 +214,16 @@ def main() -> None:
     if corpus.errors:
         raise SystemExit("\n".join(map(str, corpus.errors)))
     questions = load_questions()
-    index = hubs_index(corpus, args.semantic)
-    ours, floor = hubs_ranker(corpus, index=index), bm25_ranker(corpus)
-    suggester = hubs_suggester(index)
+    ours, floor = hubs_ranker(corpus, args.semantic), bm25_ranker(corpus)
     print(f"{len(corpus.playbooks)} playbooks, {len(corpus.sections)} sections\n")
     for split in ("dev",) if args.dev else ("dev", "held-out"):
         chosen = [q for q in questions if q.split == split]
-        print(table(split, evaluate(chosen, ours, suggester), evaluate(chosen, floor)), end="\n\n")
+        print(table(split, evaluate(chosen, ours), evaluate(chosen, floor)), end="\n\n")
     if args.misses:
         for question in questions:
             if question.split != "dev":
                 continue
-            ranked = ours(question.text, question.context)
+            ranked = ours(question.text, question.context).ranked
             if question.expected is None and ranked:
                 print(f"OFF-TOPIC ANSWERED  {question.text!r} -> {ranked[0]}")
             elif question.expected is not None and ranked[:1] != [question.expected]:
