@@ -22,9 +22,9 @@ Per size, in one run:
 
 hubs-bot starts with its bytecode compiled, as an installed package has it
 (:func:`compile_bytecode`). Starts are noisy (a 2-core machine's speed drifts by ±15 % over
-minutes), so each size runs
-``--starts`` rounds of floor, cold start, warm start back to back; the table prints each
-figure's median with its range, and the ratios are the median of the per-round ratios.
+minutes), so each size runs ``--starts`` rounds of floor, cold start, warm start back to
+back; the table prints each figure's median with its range, and the ratios are the median
+of the per-round ratios.
 
 Synthetic corpora are written once per seed under ``--workdir`` and reused.
 """
