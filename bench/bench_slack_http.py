@@ -152,7 +152,8 @@ def minimal_serving(fake_api_url: str, workers: int) -> Iterator[tuple[str, int]
     port = free_port()
     script = str(ROOT / "bench" / "minimal_bolt_app.py")
     options = ["--port", str(port), "--workers", str(workers), "--api-url", fake_api_url]
-    with running("the minimal Bolt app", [sys.executable, script, *options], port) as server:
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET}
+    with running("the minimal Bolt app", [sys.executable, script, *options], port, env) as server:
         yield server
 
 

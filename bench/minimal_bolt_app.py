@@ -4,32 +4,31 @@ by gunicorn exactly as `hubs-bot serve` is (gthread workers × 8 threads, same s
     python bench/minimal_bolt_app.py --port 3001 --workers 2 --api-url http://127.0.0.1:PORT/api/
 
 Its Web API client points at ``--api-url`` (the bench's fake Slack), as the bot's does: Bolt
-asks ``auth.test`` who the token is on the first request.
+asks ``auth.test`` who the token is on the first request. The token and signing secret come
+from ``SLACK_BOT_TOKEN`` / ``SLACK_SIGNING_SECRET``, as the bot's do.
+
+It imports only what such an app needs (gunicorn, Bolt, the Slack SDK): anything more — the
+test suite's helpers, say — would load pytest and the whole bot into the floor and make its
+start-up and memory look worse than a minimal app's are.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from gunicorn.app.base import BaseApplication  # noqa: E402
-from slack_bolt import App  # noqa: E402
-from slack_bolt.adapter.wsgi import SlackRequestHandler  # noqa: E402
-from slack_sdk import WebClient  # noqa: E402
-
-from tests.slack.conftest import SECRET, TOKEN  # noqa: E402
+from gunicorn.app.base import BaseApplication
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
 
 
 def wsgi_app(api_url: str) -> Callable[..., Iterable[bytes]]:
     app = App(
-        signing_secret=SECRET,
-        client=WebClient(token=TOKEN, base_url=api_url),
+        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+        client=WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=api_url),
         token_verification_enabled=False,
     )
 
