@@ -11,11 +11,10 @@ import pytest
 from bot.cli import main
 from bot.corpus import Corpus, load_corpus
 from bot.search import Index
-from bot.search.index import typed_acronyms
 from bot.search.intent import PhraseTable, inflection_bases
 from bot.search.misses import MissExplainer
 from bot.search.names import short_forms
-from bot.search.tokens import terms
+from bot.search.tokens import terms, typed_acronyms
 from bot.settings import ConfigError, load_settings
 from bot.store import Store
 from tests.conftest import REPO_ROOT, WritePlaybook, best
@@ -341,5 +340,9 @@ def test_an_acronym_typed_in_capitals_is_no_typo(index: Index) -> None:
     response = index.search("How many PTO days roll over into next year?")
     assert response.corrections == () and response.no_match
     assert ("pto", "ipto") in index.search("how many pto days roll over").corrections
-    assert typed_acronyms("what's the SLA for QBRs? ask the PMs") == {"sla", "qbrs", "pms"}
-    assert typed_acronyms("WHAT ARE THE PITFALS") == set()  # shouting, not acronyms
+    assert typed_acronyms("what's the SLA for QBRs? ask the PMs, SLA first") == [
+        "SLA",
+        "QBRs",
+        "PMs",
+    ]
+    assert typed_acronyms("WHAT ARE THE PITFALS") == []  # shouting, not acronyms

@@ -39,7 +39,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -53,7 +52,7 @@ from bot.search.results import SearchResponse, SearchResult
 from bot.search.section_words import read_all
 from bot.search.semantic import Embedder
 from bot.search.spelling import Speller
-from bot.search.tokens import STOPWORDS, fold, is_stopword, stem, words
+from bot.search.tokens import STOPWORDS, fold, is_stopword, stem, typed_acronyms, words
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +232,7 @@ class Index:
             notice = f"long question: only its first {MAX_QUERY_WORDS} words were used"
 
         corrected, corrections_t = self._speller.correct(
-            all_words, self._most_beside, typed_acronyms(query)
+            all_words, self._most_beside, {fold(typed) for typed in typed_acronyms(query)}
         )
 
         intent = self._phrases.match(corrected)
@@ -628,17 +627,6 @@ def best_first(score: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
         keep = values >= kth
         candidates, values = candidates[keep], values[keep]
     return candidates[np.lexsort((candidates, -values))][:k]
-
-
-_TYPED_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,7}s?\b")
-
-
-def typed_acronyms(query: str) -> set[str]:
-    """The words typed in capitals ("PTO", "QBRs"), folded as the search sees them; none in a
-    question typed all in capitals."""
-    if query.isupper():
-        return set()
-    return {fold(found) for found in _TYPED_ACRONYM.findall(query)}
 
 
 def _has_digit(word: str) -> bool:

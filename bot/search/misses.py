@@ -15,15 +15,20 @@ Needs no search index (no numpy): the corpus's words and the phrase tables suffi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from bot.corpus import Corpus
 from bot.search.intent import META_WORDS, PhraseTable
 from bot.search.names import short_forms
-from bot.search.tokens import is_stopword, join_ampersands, stem, terms, words
-
-_ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
+from bot.search.tokens import (
+    fold,
+    is_stopword,
+    join_ampersands,
+    stem,
+    terms,
+    typed_acronyms,
+    words,
+)
 
 
 class MissExplainer:
@@ -46,7 +51,7 @@ class MissExplainer:
         }
 
     def kind(self, question: str) -> str:
-        typed = join_ampersands(question).split()
+        typed = join_ampersands(question)
         folded = words(question)
         intent = self._phrases.match(folded)
         topic = [
@@ -57,8 +62,7 @@ class MissExplainer:
         if not topic:
             return "no topic"
         unknown = [w for w in topic if stem(w) not in self._known and w not in self._forms]
-        acronyms = [t.strip("?!.,;:") for t in typed if _ACRONYM.match(t.strip("?!.,;:"))]
-        unknown_acronyms = [a for a in acronyms if a.lower() in unknown]
+        unknown_acronyms = [a for a in typed_acronyms(typed) if fold(a) in unknown]
         if unknown_acronyms:
             return "unknown acronym: " + ", ".join(dict.fromkeys(unknown_acronyms))
         if unknown:

@@ -86,6 +86,18 @@ def fold(text: str) -> str:
     return decomposed if decomposed.isascii() else decomposed.translate(_WITHOUT_MARKS)
 
 
+_TYPED_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,7}s?\b")
+
+
+def typed_acronyms(text: str) -> list[str]:
+    """The words typed in capitals ("PTO", "QBRs"), as typed, each once, in order; none in a
+    text typed all in capitals (shouting is no acronym). One definition for the search (an
+    acronym is never a typo) and for the reasons a question went unanswered."""
+    if text.isupper():
+        return []
+    return list(dict.fromkeys(_TYPED_ACRONYM.findall(text)))
+
+
 def join_ampersands(text: str) -> str:
     """``R&D`` → ``RD``, ``M&A`` → ``MA``: one token, as the acronym is said."""
     return _AMPERSAND.sub(r"\1\2", text) if "&" in text else text
