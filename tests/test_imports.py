@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO_ROOT
+
 BUILD_APP = """
 import sys
 from dataclasses import replace
@@ -82,3 +84,30 @@ def test_serve_starts_the_corpus_load_before_importing_its_slack_side(tmp_path: 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[]", "True", "1"]
+
+
+FLOOR_IMPORTS = """
+import runpy, sys
+sys.argv = ["minimal_bolt_app.py", "--help"]
+try:
+    runpy.run_path({script!r}, run_name="__main__")
+except SystemExit:
+    pass
+beyond = {{"bot", "tests", "pytest", "sqlalchemy", "numpy"}}
+print(sorted({{m.split(".")[0] for m in sys.modules}} & beyond))
+"""
+
+
+def test_the_benchmarks_floor_loads_nothing_beyond_a_minimal_bolt_app() -> None:
+    """The minimal Bolt app is what hubs-bot's start-up, memory and throughput are measured
+    against: once it imported the test suite's helpers for two constants, which loaded pytest
+    and the whole bot into it and made hubs-bot look 3x closer to the floor than it was."""
+    script = REPO_ROOT / "bench" / "minimal_bolt_app.py"
+    done = subprocess.run(
+        [sys.executable, "-c", FLOOR_IMPORTS.format(script=str(script))],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
