@@ -224,6 +224,21 @@ def test_office_chatter_in_corpus_words_is_no_answer(index: Index, question: str
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "Is there a template for the quarterly customer QBR deck?",
+        "How many open reqs do we have for the backend engineer role?",
+        "whats our okr for q3 on the onboarding revamp",
+    ],
+)
+def test_jargon_the_playbooks_lack_is_no_reason_to_answer(index: Index, question: str) -> None:
+    """ "qbr", "reqs", "okr": in no English list and in no playbook. Such a word can match
+    nothing, so it does not make a question about the playbooks; the words beside it must
+    ("template", "quarterly" and "customer" are only moderately specific to them)."""
+    assert index.search(question).no_match
+
+
+@pytest.mark.parametrize(
     ("question", "key"),
     [
         # "air force" and "pitch day" stand side by side in the SBIR playbook
