@@ -37,6 +37,22 @@ def test_single_workspace_app_leaves_the_orm_unloaded(tmp_path: Path) -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_a_sqlite_store_leaves_the_postgresql_dialect_unloaded(tmp_path: Path) -> None:
+    """PostgreSQL's dialect (with its asyncpg variant) is 70-100 ms of imports; a SQLite
+    store, upserts included, never needs it."""
+    code = f"""
+import sys
+from bot.store import Store
+store = Store.connect("sqlite:///{tmp_path / "hubs.sqlite3"}")
+assert store.claim_event("Ev1") and not store.claim_event("Ev1")  # INSERT ... ON CONFLICT
+store.close()
+print("sqlalchemy.dialects.postgresql" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "False"
+
+
 COMMAND_IMPORTS = """
 import sys
 from bot.cli import main
