@@ -28,6 +28,7 @@ def test_a_terms_postings_are_bm25s_scores_for_it(docs: list[list[str]]) -> None
         dense[held] = scores
         np.testing.assert_allclose(dense, model.get_scores([term]).astype(np.float64))
         assert sorted(held.tolist()) == [i for i, doc in enumerate(docs) if term in doc]
+        assert (scores > 0).all()  # postings are read as stored: no entry to filter out
 
 
 @settings(max_examples=100, derandomize=True, deadline=None)
