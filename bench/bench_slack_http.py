@@ -1,7 +1,7 @@
 """Slack ack latency of `hubs-bot serve` (gunicorn, real HTTP on 127.0.0.1), and its memory.
 
     python bench/bench_slack_http.py [--requests 200] [--concurrency 20,50] [--workers 2]
-                                     [--rounds 2] [--lean-floor]
+                                     [--rounds 2] [--lean-floor] [--questions N]
 
 Starts `hubs-bot serve` against a local fake Slack Web API, sends signed `/hubs` slash
 commands from a thread pool and times each HTTP response (the ack Slack waits up to 3 s
@@ -163,8 +163,25 @@ def minimal_serving(
         yield server
 
 
+def varied_questions(count: int) -> tuple[str, ...]:
+    """``count`` questions about the corpus the server serves, seeded: the mix of
+    ``bench_search.py`` (section names, typos, content words, narrowed, unanswerable)."""
+    from bench_search import make_queries
+
+    from bot.corpus import load_corpus
+    from bot.settings import load_settings
+
+    corpus = load_corpus(load_settings({}).corpus_dirs)
+    return tuple(make_queries(corpus, count, random.Random(2)))
+
+
 def load(
-    base: str, response_url: str, requests: int, concurrency: int, rng: random.Random
+    base: str,
+    response_url: str,
+    requests: int,
+    concurrency: int,
+    rng: random.Random,
+    questions: tuple[str, ...] = QUESTIONS,
 ) -> tuple[list[float], float, int]:
     """(ack times in ms, commands per second, answers carried by the acks) for ``requests``
     signed `/hubs` commands."""
@@ -176,7 +193,7 @@ def load(
         body = urllib.parse.urlencode(
             {
                 "command": "/hubs",
-                "text": rng.choice(QUESTIONS),
+                "text": rng.choice(questions),
                 "user_id": "U1",
                 "channel_id": "C1",
                 "response_url": response_url,
@@ -212,13 +229,22 @@ def main() -> None:
         help="the floor without Bolt's 10 ms ack polling (process_before_response, as "
         "hubs-bot runs): a stricter floor than the targets name",
     )
+    parser.add_argument(
+        "--questions",
+        type=int,
+        default=0,
+        help="ask this many generated questions (bench_search.py's mix) instead of the ten "
+        "fixed ones, so the search's and the renderer's memos are rarely warm",
+    )
     args = parser.parse_args()
     rng = random.Random(1)
+    questions = varied_questions(args.questions) if args.questions else QUESTIONS
     levels = [int(c) for c in args.concurrency.split(",")]
     print(
         f"{args.requests} signed /hubs commands per measurement, {args.workers} gunicorn "
         f"workers x 8 threads each, rounds alternate hubs-bot / minimal Bolt app"
         + (" (lean: process_before_response)" if args.lean_floor else "")
+        + f", {len(set(questions))} distinct questions"
     )
     answered = 0
     with running_fake_slack() as fake:
@@ -227,7 +253,7 @@ def main() -> None:
                 before = len(fake.calls_to("response_url"))
                 with serving(fake.base_url, args.workers) as (base, pid):
                     acks, rate, in_ack = load(
-                        base, fake.response_url, args.requests, concurrency, rng
+                        base, fake.response_url, args.requests, concurrency, rng, questions
                     )
                     # every answer arrives: in its ack, or else through the response URL
                     fake.wait_for("response_url", before + args.requests - in_ack, timeout=60)
@@ -238,7 +264,7 @@ def main() -> None:
                     pid,
                 ):
                     floor, floor_rate, _ = load(
-                        base, fake.response_url, args.requests, concurrency, rng
+                        base, fake.response_url, args.requests, concurrency, rng, questions
                     )
                     floor_rss = rss_mb(pid)
                 p50, p99 = percentile(acks, 50), percentile(acks, 99)
