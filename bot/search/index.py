@@ -289,17 +289,17 @@ class Index:
             and not named
             and not any(t in self._idf and self._domain[t] >= DOMAIN_STRONG for t in specific)
             and self._vectors is None  # the semantic extra has its own test (SEMANTIC_FLOOR)
-            and not self._uses_a_phrase_of_the_playbooks(corrected, ignored)
+            and not self._uses_a_phrase_of_the_playbooks(content)
         ):  # only moderately specific words or unknown ones, not as the playbooks use them
             specific = []
         # a section's name alone is a question ("pitfalls"); beside words the playbooks are
         # not about ("key things to know before my first day") it is about those words
         asks_only_a_section = intent.standalone and bool(intent.strength) and not topic
+        weights = self._coverage_weights(topic, everyday)
+        playbook, eligible_playbooks = self._playbooks.scores(topic, named, weights)
+        found = bm25.match(self._bm25, topic, weights, self._idf)
         if not specific and not named and not asks_only_a_section:
             if any(t not in self._playbooks.general for t in topic):  # off topic: the nearest
-                weights = self._coverage_weights(topic, everyday)
-                found = bm25.match(self._bm25, topic, weights, self._idf)
-                playbook, _ = self._playbooks.scores(topic, named, weights)
                 return SearchResponse(
                     query,
                     (),
@@ -316,9 +316,6 @@ class Index:
                 notice=notice or "only common words: add what the question is about",
             )
 
-        weights = self._coverage_weights(topic, everyday)
-        playbook, eligible_playbooks = self._playbooks.scores(topic, named, weights)
-        found = bm25.match(self._bm25, topic, weights, self._idf)
         semantic = self._semantic_scores(corrected)
         if semantic is not None and topic and not named:
             if float(semantic.max()) < SEMANTIC_FLOOR:  # like nothing in the playbooks
@@ -433,17 +430,14 @@ class Index:
                 parts.append(np.flatnonzero(semantic >= SEMANTIC_STRONG))
         return bm25.union(parts, self._n_docs)
 
-    def _uses_a_phrase_of_the_playbooks(
-        self, corrected: list[str], ignored: frozenset[str]
-    ) -> bool:
-        """Whether two of the question's words stand side by side as in some playbook ("air
-        force", "tax holiday", "pitch day"): it speaks the playbooks' language. Not "the
-        office is open on the holiday monday", whose words the playbooks use, but never
-        together."""
-        sequence = [stem(w) for w in corrected if not is_stopword(w) and w not in ignored]
+    def _uses_a_phrase_of_the_playbooks(self, content: Sequence[str]) -> bool:
+        """Whether two of the question's words (``content``: its stems, in order, stop and
+        meta words aside) stand side by side as in some playbook ("air force", "tax holiday",
+        "pitch day"): it speaks the playbooks' language. Not "the office is open on the
+        holiday monday", whose words the playbooks use, but never together."""
         return any(
             a != b and self._adjacent(a, b)
-            for a, b in itertools.pairwise(sequence)
+            for a, b in itertools.pairwise(content)
             if a in self._vocabulary and b in self._vocabulary
         )
 
