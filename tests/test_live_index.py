@@ -77,3 +77,18 @@ def test_watcher_reloads_on_change(write_playbook: WritePlaybook) -> None:
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_an_answer_is_remembered_until_a_reload_changes_the_corpus(
+    write_playbook: WritePlaybook,
+) -> None:
+    write_playbook("hubs.md", HUBS)
+    live = LiveIndex([write_playbook.root])  # type: ignore[attr-defined]
+    first = live.search("pitfalls")
+    assert live.search("  pitfalls ") is first  # asked again, spacing aside: from memory
+    assert live.search("pitfalls", limit=1) is not first  # other arguments: searched
+    write_playbook("hubs.md", HUBS.replace("Copying Silicon Valley.", "Copying Shenzhen."))
+    live.reload()
+    again = live.search("pitfalls")
+    assert again is not first
+    assert [i.text for i in again.results[0].items] == ["Copying Shenzhen."]

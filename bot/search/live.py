@@ -5,15 +5,22 @@ builds a complete new index off to the side and swaps one reference, so a reques
 finishes on the index it started with and none is dropped. A broken edit keeps the last good
 version of that file (logged with ``file:line``); a reload that would leave no playbooks at all
 (a directory unmounted, every file deleted) keeps the whole previous corpus.
+
+Answers are remembered per index (:class:`_Serving`): a question asked again — the same
+``/hubs pitfalls`` from another person, or the "Next match" button, which searches the
+question again for one result more — costs a dictionary lookup. A search is a pure function
+of the index and its arguments and its response is immutable, so sharing one is safe; the
+memory goes with the index it belongs to when a reload swaps it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.bulk import collector_paused
@@ -25,6 +32,8 @@ from bot.search.semantic import Embedder
 
 log = logging.getLogger(__name__)
 
+REMEMBERED_ANSWERS = 1024  # responses of a few results each: well under a megabyte
+
 
 @dataclass(frozen=True, slots=True)
 class ReloadReport:
@@ -32,6 +41,19 @@ class ReloadReport:
     sections: int
     errors: int
     seconds: float
+
+
+@dataclass(frozen=True)
+class _Serving:
+    """An index and the answers it has given: swapped as one reference, so no request can
+    get an answer remembered from another index."""
+
+    index: Index
+    search: Callable[[str, int, str], SearchResponse] = field(init=False)
+
+    def __post_init__(self) -> None:
+        remembered = functools.lru_cache(maxsize=REMEMBERED_ANSWERS)(self.index.search)
+        object.__setattr__(self, "search", remembered)
 
 
 class LiveIndex:
@@ -56,26 +78,29 @@ class LiveIndex:
         self._reload_lock = threading.Lock()
         if build is None:
             build = IndexBuild(self.directories, aliases, cues, embedder, self._cache, index_cache)
-        self._index, _cached = build.result()
-        log_problems(self._index.corpus)
+        index, _cached = build.result()
+        self._serving = _Serving(index)
+        log_problems(index.corpus)
 
     @property
     def index(self) -> Index:
-        return self._index
+        return self._serving.index
 
     @property
     def corpus(self) -> Corpus:
-        return self._index.corpus
+        return self._serving.index.corpus
 
     def search(self, query: str, limit: int = 3, context: str = "") -> SearchResponse:
-        return self._index.search(query, limit, context)
+        """:meth:`Index.search`, remembered: spacing aside, the same arguments give the very
+        same response."""
+        return self._serving.search(" ".join(query.split()), limit, context)
 
     def reload(self) -> ReloadReport:
         """Re-read the corpus and swap in a new index (one reload at a time)."""
         with self._reload_lock:
             started = time.perf_counter()
             with collector_paused():
-                loaded = load_corpus(self.directories, self._index.corpus, self._cache)
+                loaded = load_corpus(self.directories, self.corpus, self._cache)
                 fresh = (
                     Index(loaded, self._aliases, self._cues, self._embedder)
                     if loaded.playbooks
@@ -83,13 +108,13 @@ class LiveIndex:
                 )
             log_problems(loaded)
             if fresh is not None:
-                self._index = fresh
+                self._serving = _Serving(fresh)
             else:
                 log.error(
                     "reload found no playbooks; still serving the previous corpus",
                     extra={"directories": ",".join(map(str, self.directories))},
                 )
-            served = self._index.corpus
+            served = self.corpus
             report = ReloadReport(
                 len(served.playbooks),
                 len(served.sections),
