@@ -170,10 +170,13 @@ class Match:
         return spread
 
     def holds(self, term: str, doc: int) -> bool:
-        """Asked for the few sections shown, so a scan of the postings, not a sort of every
-        term's postings on every question (most matches are never asked)."""
+        """Asked for the few sections shown: a binary search of the term's postings (sorted
+        by document), where a scan cost ~50 µs for a common word at 10,000 playbooks."""
         held = self.holders.get(term)
-        return held is not None and bool((held == doc).any())
+        if held is None:
+            return False
+        at = int(held.searchsorted(doc))
+        return at < len(held) and int(held[at]) == doc
 
 
 def match(
