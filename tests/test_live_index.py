@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
+
+import pytest
 
 from bot.search.live import LiveIndex
 from tests.conftest import WritePlaybook
@@ -92,3 +95,20 @@ def test_an_answer_is_remembered_until_a_reload_changes_the_corpus(
     again = live.search("pitfalls")
     assert again is not first
     assert [i.text for i in again.results[0].items] == ["Copying Shenzhen."]
+
+
+def test_a_reload_gives_back_the_previous_index_memory_once_it_is_swapped_out(
+    write_playbook: WritePlaybook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous index is garbage only once the new one is served: handing freed memory
+    back before the swap would find nothing to give."""
+    write_playbook("hubs.md", HUBS)
+    live = LiveIndex([write_playbook.root])  # type: ignore[attr-defined]
+    previous = weakref.ref(live.index)
+    released_with_previous_alive: list[bool] = []
+    monkeypatch.setattr(
+        "bot.search.live.release_free_heap",
+        lambda: released_with_previous_alive.append(previous() is not None),
+    )
+    live.reload()
+    assert released_with_previous_alive == [False]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.bulk import collector_paused
+from bot.bulk import collector_paused, release_free_heap
 from bot.corpus import Corpus, load_corpus, log_problems
 from bot.corpus.cache import ParseCache
 from bot.search import Index, SearchResponse
@@ -121,6 +121,9 @@ class LiveIndex:
                 len(loaded.errors),
                 round(time.perf_counter() - started, 3),
             )
+            # the previous index is garbage now (unless a request still reads it): hand its
+            # memory back (at 1,000 playbooks a worker held 166 MB after a reload, 120 after)
+            release_free_heap()
         log.info(
             "corpus reloaded",
             extra={
