@@ -18,7 +18,10 @@ Per size, in one run:
   the server stopped, after that process is done;
 * **the floor**: a minimal Bolt app under the same gunicorn configuration
   (``minimal_bolt_app.py``), spawn to ``/healthz``, measured in the same run; start-up is
-  also printed as a ratio to it.
+  also printed as a ratio to it. After the sizes, the same app with the libraries hubs-bot's
+  server cannot do without imported in its master (``--libraries``: numpy and bm25s,
+  SQLAlchemy, rapidfuzz, PyYAML), ``--starts`` times: the start-up and memory those cost
+  before any of hubs-bot's own code.
 
 hubs-bot starts with its bytecode compiled, as an installed package has it
 (:func:`compile_bytecode`). Starts are noisy (a 2-core machine's speed drifts by ±15 % over
@@ -222,13 +225,24 @@ def main() -> None:
                 rounds.append(measured)
             floors.extend(r["floor"] for r in rounds)
             print_row(row, rounds)
-    floor_starts = [f["start_s"] for f in floors]
+        with_libraries = [
+            start_to_healthy([*floor_command, "--libraries"], env, port, args.workers)
+            for _ in range(args.starts)
+        ]
     print(
-        f"\nfloor (minimal Bolt app, {args.workers} workers, {len(floors)} starts): start "
-        f"{spread(floor_starts)} s, RSS {statistics.median(f['rss_mb'] for f in floors):.0f} MB, "
-        f"PSS {statistics.median(f['pss_mb'] for f in floors):.0f} MB. Start ratios are "
-        "hubs-bot / floor, round by round. RSS counts shared pages once per process; PSS "
-        "splits them."
+        f"\nfloor (minimal Bolt app, {args.workers} workers, {len(floors)} starts): "
+        f"{summary(floors)}. Start ratios are hubs-bot / floor, round by round. RSS counts "
+        "shared pages once per process; PSS splits them.\n"
+        f"The same with hubs-bot's server libraries imported before the fork "
+        f"({len(with_libraries)} starts): {summary(with_libraries)}."
+    )
+
+
+def summary(starts: list[dict]) -> str:
+    return (
+        f"start {spread([s['start_s'] for s in starts])} s, "
+        f"RSS {statistics.median(s['rss_mb'] for s in starts):.0f} MB, "
+        f"PSS {statistics.median(s['pss_mb'] for s in starts):.0f} MB"
     )
 
 

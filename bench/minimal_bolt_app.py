@@ -15,11 +15,16 @@ for the listener's ``ack()``, so no ack comes back in under ~10 ms.
 It imports only what such an app needs (gunicorn, Bolt, the Slack SDK): anything more — the
 test suite's helpers, say — would load pytest and the whole bot into the floor and make its
 start-up and memory look worse than a minimal app's are.
+
+``--libraries`` imports, in gunicorn's master before it forks as ``hubs-bot serve`` does, the
+libraries hubs-bot's server cannot do without (:data:`SERVER_LIBRARIES`) and nothing else of
+it: what those alone cost in start-up and memory, with no bot code and no index.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,6 +33,15 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+
+SERVER_LIBRARIES = (
+    "bm25s",  # BM25 ranking, with numpy
+    "numpy",
+    "sqlalchemy",  # the store
+    "sqlalchemy.dialects.sqlite",
+    "rapidfuzz",  # typo tolerance (the stack the project chose)
+    "yaml",  # front matter (python-frontmatter's parser)
+)
 
 
 def wsgi_app(api_url: str, lean: bool = False) -> Callable[..., Iterable[bytes]]:
@@ -59,7 +73,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--lean", action="store_true", help="process_before_response=True")
+    parser.add_argument(
+        "--libraries", action="store_true", help="import hubs-bot's server libraries first"
+    )
     args = parser.parse_args()
+    if args.libraries:
+        for library in SERVER_LIBRARIES:
+            importlib.import_module(library)
 
     class Minimal(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:  # the settings `hubs-bot serve` uses
