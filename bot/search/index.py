@@ -559,7 +559,7 @@ class Index:
         times (1 + log of its count) — worked out for the few results shown, not at build.
         In plain Python over the section's terms: a section holds a few items of some
         hundred terms, where numpy's per-call cost was most of the work (54 µs a section on
-        the seeds, 9 with lists)."""
+        the seeds, 8 with lists)."""
         first, last = int(self._doc_items[doc]), int(self._doc_items[doc + 1])
         if not weights:
             return [0.0] * (last - first)
