@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.bulk import collector_paused, freeze_before_fork
 from bot.corpus.cache import CacheWriter
-from bot.observability.logs import log_in_background
+from bot.observability.logs import log_in_background, request_line
 from bot.settings import Settings
 from bot.slack.reload import pidfile
 from bot.slack_api.credentials import require_credentials
@@ -120,8 +120,9 @@ def build_wsgi(
 def _measured(
     bolt: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any]
 ) -> Iterable[bytes]:
-    """One log line and two metrics per Slack request: kind, status, time to the ack.
-    No user text and no tokens."""
+    """One log line and two metrics per Slack request: kind, status, time to the ack, and
+    what the request's listener added to the line (a `/hubs` question's section). No user
+    text and no tokens."""
     from bot.observability import metrics
 
     started = time.perf_counter()
@@ -135,13 +136,15 @@ def _measured(
         status.append(code.split()[0])
         return start_response(code, headers, *exc)
 
-    result = list(bolt(environ, capture))
+    with request_line() as added:
+        result = list(bolt(environ, capture))
     elapsed = time.perf_counter() - started
     code = status[0] if status else "500"
     metrics.REQUESTS.labels(kind, code).inc()
     metrics.LATENCY.labels(kind).observe(elapsed)
     log.info(
-        "slack request", extra={"kind": kind, "status": code, "ack_ms": round(elapsed * 1000, 1)}
+        "slack request",
+        extra={"kind": kind, "status": code, "ack_ms": round(elapsed * 1000, 1), **added},
     )
     return result
 

@@ -4,6 +4,7 @@ response URL when the answer takes longer than the ack's budget."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
@@ -198,3 +199,22 @@ def test_a_failing_answer_says_sorry_in_the_ack(
     monkeypatch.setattr(commands, "answer", broken)
     assert ephemeral_reply(slack_app.command("pitfalls"))["text"] == commands.SORRY
     assert "slash command failed" in caplog.text and "index gone" in caplog.text
+
+
+def test_a_slash_command_is_one_log_line_with_its_question(
+    slack_app: SlackApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The request's line carries the question it answered (a canonical log line): one
+    line per command, not one for the request and one for the question."""
+    caplog.set_level(logging.INFO)
+    slack_app.answer("pitfals")
+    (line,) = [r for r in caplog.records if r.getMessage() == "slack request"]
+    assert (line.kind, line.status, line.source, line.no_match, line.words) == (
+        "slash",
+        "200",
+        "slash",
+        False,
+        1,
+    )
+    assert line.section.endswith("#potential-pitfalls")
+    assert not [r for r in caplog.records if r.getMessage() == "question answered"]

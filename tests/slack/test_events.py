@@ -282,3 +282,18 @@ def test_app_rate_limited_is_acknowledged_logged_and_counted(
     assert record.minute == "2018-02-12T20:37:00+00:00"  # type: ignore[attr-defined]
     page = slack_app.get("/metrics").body
     assert "hubs_app_rate_limited_total 1.0" in page
+
+
+def test_a_question_answered_after_the_ack_has_a_log_line_of_its_own(
+    slack_app: SlackApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A mention is answered after Slack has its ack, on another thread: the request's line
+    is written by then, so the question gets its own."""
+    caplog.set_level(logging.INFO)
+    slack_app.event(mention("<@UBOT> paul graham", ts="1700000300.000300"))
+    slack_app.fake.wait_for("chat.postMessage")
+    slack_app.settle()
+    (request,) = [r for r in caplog.records if r.getMessage() == "slack request"]
+    assert request.kind == "event:app_mention" and not hasattr(request, "source")
+    (question,) = [r for r in caplog.records if r.getMessage() == "question answered"]
+    assert (question.source, question.no_match) == ("mention", False)

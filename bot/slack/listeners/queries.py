@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.observability import metrics
+from bot.observability.logs import add_to_request_line
 from bot.render import slack as render
 from bot.search import SearchResponse
 from bot.search.tokens import is_stopword, words
@@ -51,15 +52,14 @@ def ask(deps: Deps, question: str, source: str, limit: int, context: str = "") -
     except Exception:  # the database being down must not stop answers
         log.exception("could not record the question", extra={"source": source})
     metrics.QUESTIONS.labels(source, "no" if first is None else "yes").inc()
-    log.info(
-        "question answered",
-        extra={
-            "source": source,
-            "section": first,
-            "no_match": first is None,
-            "words": len(response.query.split()),
-        },
-    )
+    summary = {
+        "source": source,
+        "section": first,
+        "no_match": first is None,
+        "words": len(response.query.split()),
+    }
+    if not add_to_request_line(**summary):  # answered after the ack: a line of its own
+        log.info("question answered", extra=summary)
     return response
 
 
