@@ -8,11 +8,13 @@ that states the promise: it is what the mutation run of the search ranking
 from __future__ import annotations
 
 import logging
+import math
 import os
 import pickle
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import unicodedata
 from collections import Counter
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.corpus import Corpus, load_corpus
@@ -1135,3 +1137,38 @@ def test_two_words_stand_side_by_side_in_some_section_however_many_hold_both(
     assert not index._adjacent(stem("office"), stem("holiday"))
     late = build(write_playbook, corpus(phrase_in=6))
     assert not late._adjacent(stem("tax"), stem("holiday"))  # past the first four
+
+
+# ---------------------------------------------------------------- which items are quoted
+
+MADE_UP = ("zorblat", "quix", "flam", "tonk")
+
+
+@settings(max_examples=80, derandomize=True, deadline=None)
+@given(
+    bullets=st.lists(
+        st.lists(st.sampled_from(MADE_UP), min_size=1, max_size=6), min_size=1, max_size=6
+    ).filter(lambda bullets: any("zorblat" in bullet for bullet in bullets)),
+    asked=st.sampled_from(["zorblat", "zorblat quix"]),
+)
+def test_the_items_quoted_are_those_holding_the_question_s_words_most(
+    bullets: list[list[str]], asked: str
+) -> None:
+    """An answer quotes the section's items holding the question's words: each word counts
+    1 + log(times it occurs), weighed by its IDF (all equal here: one section), most
+    relevant first, ties in the section's order, two at most."""
+    assume(all(any(word in bullet for bullet in bullets) for word in asked.split()))
+    with tempfile.TemporaryDirectory() as tmp:
+        body = "".join(f"- {' '.join(bullet)}\n" for bullet in bullets)
+        Path(tmp, "made-up.md").write_text(f"---\ntitle: Made Up\n---\n\n## {CASE}\n\n{body}")
+        index = Index(load_corpus([Path(tmp)]))
+    (result, *_) = index.search(asked).results
+
+    def relevance(bullet: list[str]) -> float:
+        return sum(1 + math.log(bullet.count(w)) for w in asked.split() if w in bullet)
+
+    ranked = sorted(
+        (i for i, bullet in enumerate(bullets) if relevance(bullet) > 0),
+        key=lambda i: (-relevance(bullets[i]), i),
+    )
+    assert [item.text for item in result.items] == [" ".join(bullets[i]) for i in ranked[:2]]
