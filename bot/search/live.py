@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.bulk import collector_paused, release_free_heap
@@ -43,17 +43,17 @@ class ReloadReport:
     seconds: float
 
 
-@dataclass(frozen=True)
 class _Serving:
     """An index and the answers it has given: swapped as one reference, so no request can
     get an answer remembered from another index."""
 
-    index: Index
-    search: Callable[[str, int, str], SearchResponse] = field(init=False)
+    __slots__ = ("index", "search")
 
-    def __post_init__(self) -> None:
-        remembered = functools.lru_cache(maxsize=REMEMBERED_ANSWERS)(self.index.search)
-        object.__setattr__(self, "search", remembered)
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.search: Callable[[str, int, str], SearchResponse] = functools.lru_cache(
+            maxsize=REMEMBERED_ANSWERS
+        )(index.search)
 
 
 class LiveIndex:
