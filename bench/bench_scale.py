@@ -35,7 +35,6 @@ Synthetic corpora are written once per seed under ``--workdir`` and reused.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import signal
@@ -52,14 +51,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_search import make_queries, percentile  # noqa: E402
-from bench_slack_http import free_port  # noqa: E402
+from bench_slack_http import credentials_env, free_port  # noqa: E402
 from synth_corpus import write_corpus  # noqa: E402
 
 from bot.corpus import load_corpus  # noqa: E402
 from bot.corpus.cache import WRITER_NAME, ParseCache  # noqa: E402
 from bot.search import Index  # noqa: E402
 from tests.fake_slack import running_fake_slack  # noqa: E402
-from tests.slack.conftest import SECRET, TOKEN  # noqa: E402
 
 SEED = 42
 
@@ -184,13 +182,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "hubs-scale")
     args = parser.parse_args()
     with running_fake_slack() as fake:
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.base_url,
-            "WEB_CONCURRENCY": str(args.workers),
-        }
+        env = credentials_env(SLACK_API_URL=fake.base_url, WEB_CONCURRENCY=str(args.workers))
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         compile_bytecode()
         port = free_port()

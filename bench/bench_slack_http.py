@@ -126,6 +126,12 @@ def running(
         server.wait(timeout=30)
 
 
+def credentials_env(**extra: str) -> dict[str, str]:
+    """This process's environment plus the test suite's Slack token and signing secret, which
+    both servers (hubs-bot and the minimal Bolt app) read from it, and ``extra``."""
+    return {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, **extra}
+
+
 @contextmanager
 def serving(
     fake_api_url: str, workers: int, env_extra: dict[str, str] | None = None
@@ -134,15 +140,12 @@ def serving(
     Yields (base URL, server pid)."""
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake_api_url,
-            "HUBS_DATA_DIR": data,
-            "WEB_CONCURRENCY": str(workers),
+        env = credentials_env(
+            SLACK_API_URL=fake_api_url,
+            HUBS_DATA_DIR=data,
+            WEB_CONCURRENCY=str(workers),
             **(env_extra or {}),
-        }
+        )
         command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
         with running("hubs-bot serve", command, port, env) as server:
             yield server
@@ -158,7 +161,7 @@ def minimal_serving(
     script = str(ROOT / "bench" / "minimal_bolt_app.py")
     options = ["--port", str(port), "--workers", str(workers), "--api-url", fake_api_url]
     options += ["--lean"] if lean else []
-    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET}
+    env = credentials_env()
     with running("the minimal Bolt app", [sys.executable, script, *options], port, env) as server:
         yield server
 
